@@ -1,0 +1,35 @@
+"""skreg: exact and fast classical regularized models with a scikit-learn API.
+
+Every convex model has a numba solver certified by its duality gap and a cvxpy formulation
+in :mod:`skreg.reference` (``solver="cvxpy"``) to verify any fit.
+"""
+
+__version__ = "0.1.0"
+
+# _config first: it sets numba's cache location before any jitted module is imported.
+from ._config import get_cache_dir, get_num_threads, set_num_threads  # noqa: I001
+from .linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    SparseLogisticRegression,
+    WeightedLasso,
+    enet_path,
+    lasso_path,
+)
+
+__all__ = [
+    "ElasticNet",
+    "ElasticNetCV",
+    "Lasso",
+    "LassoCV",
+    "SparseLogisticRegression",
+    "WeightedLasso",
+    "__version__",
+    "enet_path",
+    "get_cache_dir",
+    "get_num_threads",
+    "lasso_path",
+    "set_num_threads",
+]

@@ -1,0 +1,97 @@
+"""Column access, matrix-vector products and parallel passes for dense and CSC designs.
+
+Every function takes the design as ``Xd, data, indices, indptr, is_sparse`` so one compiled
+kernel serves dense and sparse inputs; the branch on ``is_sparse`` is outside the inner loops.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, nogil=True)
+def col_dot(Xd, data, indices, indptr, is_sparse, j, v):
+    """``X[:, j] @ v``."""
+    acc = 0.0
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += data[k] * v[indices[k]]
+    else:
+        for i in range(Xd.shape[0]):
+            acc += Xd[i, j] * v[i]
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def col_dot_weighted(Xd, data, indices, indptr, is_sparse, j, d, v, unit_d):
+    """``X[:, j] @ (d * v)``; ``unit_d`` says that ``d`` is all ones (skips the product)."""
+    if unit_d:
+        return col_dot(Xd, data, indices, indptr, is_sparse, j, v)
+    acc = 0.0
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            i = indices[k]
+            acc += data[k] * d[i] * v[i]
+    else:
+        for i in range(Xd.shape[0]):
+            acc += Xd[i, j] * d[i] * v[i]
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def col_axpy(Xd, data, indices, indptr, is_sparse, j, a, v):
+    """In-place ``v += a * X[:, j]`` (``v`` is a work buffer, never a user array)."""
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            v[indices[k]] += a * data[k]
+    else:
+        for i in range(Xd.shape[0]):
+            v[i] += a * Xd[i, j]
+
+
+@njit(cache=True, nogil=True)
+def matvec(Xd, data, indices, indptr, is_sparse, n_samples, w, out):
+    """``out = X @ w``, touching only the columns where ``w`` is non-zero."""
+    for i in range(n_samples):
+        out[i] = 0.0
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            col_axpy(Xd, data, indices, indptr, is_sparse, j, w[j], out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out):
+    """``out[k] = X[:, cols[k]] @ (d * v)`` for every k, in parallel over columns."""
+    for k in prange(cols.shape[0]):
+        out[k] = col_dot_weighted(Xd, data, indices, indptr, is_sparse, cols[k], d, v, unit_d)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d,
+                         first, second):
+    """``first[j] = sum_i d_i X_ij`` and ``second[j] = sum_i d_i X_ij^2``, parallel over j."""
+    for j in prange(n_features):
+        s1 = 0.0
+        s2 = 0.0
+        if is_sparse:
+            for k in range(indptr[j], indptr[j + 1]):
+                x = data[k]
+                dx = x if unit_d else d[indices[k]] * x
+                s1 += dx
+                s2 += dx * x
+        else:
+            for i in range(Xd.shape[0]):
+                x = Xd[i, j]
+                dx = x if unit_d else d[i] * x
+                s1 += dx
+                s2 += dx * x
+        first[j] = s1
+        second[j] = s2
+
+
+def xt_dot(Xd, data, indices, indptr, is_sparse, v):
+    """Convenience wrapper: ``X.T @ v`` for all columns (parallel)."""
+    n_features = indptr.shape[0] - 1 if is_sparse else Xd.shape[1]
+    out = np.empty(n_features)
+    cols = np.arange(n_features)
+    xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, v, v, True, out)
+    return out

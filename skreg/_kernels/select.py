@@ -1,0 +1,97 @@
+"""Selection and tiny dense linear algebra that compile fast (no sort, no LAPACK)."""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(heap, start, size):
+    """Restore the max-heap property below ``start``."""
+    i = start
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            return
+        big = left
+        right = left + 1
+        if right < size and heap[right] > heap[left]:
+            big = right
+        if heap[big] <= heap[i]:
+            return
+        heap[i], heap[big] = heap[big], heap[i]
+        i = big
+
+
+@njit(cache=True, nogil=True)
+def kth_smallest(values, k):
+    """The k-th smallest entry of ``values`` (1 <= k <= len), in O(n log k)."""
+    heap = np.empty(k)
+    for i in range(k):
+        heap[i] = values[i]
+    for i in range(k // 2 - 1, -1, -1):
+        _sift_down(heap, i, k)
+    for i in range(k, values.shape[0]):
+        if values[i] < heap[0]:
+            heap[0] = values[i]
+            _sift_down(heap, 0, k)
+    return heap[0]
+
+
+@njit(cache=True, nogil=True)
+def smallest_k_indices(values, items, k):
+    """``items`` (int64) at the ``k`` smallest ``values``, kept in their original order.
+
+    Ties at the threshold are taken in order of appearance, so exactly ``k`` are returned.
+    """
+    n = values.shape[0]
+    if k >= n:
+        return items.copy()
+    out = np.empty(k, dtype=np.int64)
+    thr = kth_smallest(values, k)
+    n_below = 0
+    for i in range(n):
+        if values[i] < thr:
+            n_below += 1
+    n_ties = k - n_below
+    m = 0
+    for i in range(n):
+        v = values[i]
+        if v < thr or (v == thr and n_ties > 0):
+            if v == thr:
+                n_ties -= 1
+            out[m] = items[i]
+            m += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def solve_spd(G, rhs):
+    """Solve ``G x = rhs`` for a small symmetric positive definite ``G`` (Cholesky).
+
+    Returns ``(x, ok)``; ``ok`` is False when ``G`` is not numerically positive definite.
+    """
+    m = G.shape[0]
+    Lc = np.zeros((m, m))
+    for i in range(m):
+        for j in range(i + 1):
+            acc = G[i, j]
+            for k in range(j):
+                acc -= Lc[i, k] * Lc[j, k]
+            if i == j:
+                if not acc > 0.0:
+                    return np.zeros(m), False
+                Lc[i, i] = np.sqrt(acc)
+            else:
+                Lc[i, j] = acc / Lc[j, j]
+    x = rhs.copy()
+    for i in range(m):
+        acc = x[i]
+        for k in range(i):
+            acc -= Lc[i, k] * x[k]
+        x[i] = acc / Lc[i, i]
+    for i in range(m - 1, -1, -1):
+        acc = x[i]
+        for k in range(i + 1, m):
+            acc -= Lc[k, i] * x[k]
+        x[i] = acc / Lc[i, i]
+    return x, True

@@ -1,0 +1,206 @@
+"""Input checks shared by every skreg estimator.
+
+Validation happens at the edges only: estimators call these helpers once in ``fit`` /
+``predict`` and hand the numba kernels arrays they can trust (float64, finite, dense X
+Fortran-ordered, sparse X as CSC with int32 or int64 indices). Every failure is a
+``ValueError`` or ``TypeError`` whose message names the problem; nothing here modifies the
+caller's arrays.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_X_y as _sk_check_X_y
+from sklearn.utils.validation import validate_data
+
+__all__ = [
+    "SPARSE_FORMATS",
+    "check_feature_weights",
+    "check_sample_weight",
+    "check_X",
+    "check_X_y",
+    "check_X_y_arrays",
+    "csc_parts",
+]
+
+#: Sparse formats accepted as they are (csc) or by a conversion that keeps memory linear in the
+#: number of stored entries (csr, coo). Other scipy formats (lil, dok, dia, bsr) are
+#: construction formats: we ask the user to convert them rather than silently doing so.
+SPARSE_FORMATS = ("csc", "csr", "coo")
+
+
+def _check_sparse_format(X):
+    if sp.issparse(X) and X.format not in SPARSE_FORMATS:
+        raise TypeError(
+            f"sparse format {X.format!r} is not supported: pass X as a CSC, CSR or COO "
+            f"sparse matrix (for example X.tocsc())."
+        )
+
+
+def _check_not_complex(arr, name):
+    dtype = getattr(arr, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"complex data is not supported: {name} has dtype {dtype}.")
+
+
+def _normalize_csc(X):
+    """Return X as canonical CSC with float64 data and int32 indices when they fit."""
+    X = sp.csc_matrix(X) if not isinstance(X, sp.csc_matrix) else X
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()  # also sorts indices
+    idx_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
+    if X.indices.dtype != idx_dtype or X.indptr.dtype != idx_dtype:
+        X = sp.csc_matrix(
+            (X.data, X.indices.astype(idx_dtype), X.indptr.astype(idx_dtype)), shape=X.shape
+        )
+    return X
+
+
+def _finish_X(X):
+    if sp.issparse(X):
+        return _normalize_csc(X)
+    return X
+
+
+def check_X(estimator, X, *, reset, accept_sparse=True):
+    """Validate X alone (``predict``-time or unsupervised ``fit``).
+
+    Returns float64 X: Fortran-ordered if dense, canonical CSC if sparse. ``reset=True``
+    records ``n_features_in_`` (and ``feature_names_in_``), ``reset=False`` checks them.
+    """
+    _check_not_complex(X, "X")
+    _check_sparse_format(X)
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse=list(SPARSE_FORMATS) if accept_sparse else False,
+        dtype=np.float64,
+        order="F",
+        ensure_all_finite=True,
+    )
+    return _finish_X(X)
+
+
+def check_X_y(estimator, X, y, *, accept_sparse=True, y_numeric=True):
+    """Validate training data: X as in :func:`check_X`, y a finite 1-D array.
+
+    y is float64 when ``y_numeric`` (regressors); classifiers pass ``y_numeric=False`` and
+    get y back unchanged in dtype (labels).
+    """
+    _check_not_complex(X, "X")
+    _check_not_complex(y, "y")
+    _check_sparse_format(X)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=list(SPARSE_FORMATS) if accept_sparse else False,
+        dtype=np.float64,
+        order="F",
+        ensure_all_finite=True,
+        y_numeric=y_numeric,
+        multi_output=False,
+    )
+    if y_numeric:
+        y = np.ascontiguousarray(y, dtype=np.float64)
+    return _finish_X(X), y
+
+
+def check_X_y_arrays(X, y, *, accept_sparse=True):
+    """:func:`check_X_y` for the functional API (paths): no estimator to record features on."""
+    _check_not_complex(X, "X")
+    _check_not_complex(y, "y")
+    _check_sparse_format(X)
+    X, y = _sk_check_X_y(
+        X,
+        y,
+        accept_sparse=list(SPARSE_FORMATS) if accept_sparse else False,
+        dtype=np.float64,
+        order="F",
+        ensure_all_finite=True,
+        y_numeric=True,
+        multi_output=False,
+    )
+    return _finish_X(X), np.ascontiguousarray(y, dtype=np.float64)
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate ``sample_weight``: None, a scalar or a 1-D array of length ``n_samples``.
+
+    Weights must be finite and non-negative with a positive sum. Returns a new float64
+    array (the caller's array is never modified or aliased).
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
+        if isinstance(sample_weight, complex):
+            raise TypeError("sample_weight must be real, got a complex number.")
+        sw = np.full(n_samples, float(sample_weight))
+    else:
+        arr = np.asarray(sample_weight)
+        if arr.dtype == object or not (
+            np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+        ):
+            raise TypeError(f"sample_weight must be numeric, got dtype {arr.dtype}.")
+        _check_not_complex(arr, "sample_weight")
+        if arr.ndim != 1:
+            raise ValueError(
+                f"sample_weight must be 1-D (one weight per sample), got shape {arr.shape}."
+            )
+        if arr.shape[0] != n_samples:
+            raise ValueError(
+                f"sample_weight has {arr.shape[0]} entries but X has {n_samples} samples."
+            )
+        sw = np.array(arr, dtype=np.float64, copy=True)
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if np.any(sw < 0):
+        raise ValueError("sample_weight must be non-negative; found negative weights.")
+    if not sw.sum() > 0:
+        raise ValueError("sample_weight sums to zero: at least one sample needs weight > 0.")
+    return sw
+
+
+def check_feature_weights(weights, n_features, name="weights"):
+    """Validate per-feature penalty weights: None (all ones) or ``n_features`` values >= 0.
+
+    A zero weight leaves the feature unpenalized. Returns a new float64 array.
+    """
+    if weights is None:
+        return np.ones(n_features, dtype=np.float64)
+    arr = np.asarray(weights)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}.")
+    _check_not_complex(arr, name)
+    if arr.ndim != 1 or arr.shape[0] != n_features:
+        raise ValueError(
+            f"{name} must be a 1-D array with one entry per feature ({n_features}), "
+            f"got shape {arr.shape}."
+        )
+    v = np.array(arr, dtype=np.float64, copy=True)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if np.any(v < 0):
+        raise ValueError(f"{name} must be non-negative; found negative entries.")
+    return v
+
+
+def csc_parts(X):
+    """Split validated X into the kernel's arguments ``(Xd, data, indices, indptr, is_sparse)``.
+
+    Dense X goes in ``Xd`` (with empty sparse arrays); CSC X in ``data, indices, indptr``
+    (with a 0x0 dense placeholder), so one kernel signature serves both.
+    """
+    if sp.issparse(X):
+        return (
+            np.empty((0, 0), dtype=np.float64, order="F"),
+            X.data,
+            X.indices,
+            X.indptr,
+            True,
+        )
+    empty_idx = np.empty(0, dtype=np.int32)
+    return X, np.empty(0, dtype=np.float64), empty_idx, empty_idx, False

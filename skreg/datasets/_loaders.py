@@ -1,0 +1,265 @@
+"""Loaders of real gene-expression data sets shipped by the ISLP package (read without import)."""
+
+import csv
+import importlib.util
+import os
+
+import numpy as np
+from sklearn.utils import Bunch
+
+__all__ = ["load_khan", "load_nci60"]
+
+_INSTALL_HINT = (
+    "this data set is read from the data files of the ISLP package, which is not installed. "
+    "Install only its wheel (ISLP's own dependencies, torch included, are not needed) with:\n"
+    "    pip install --no-deps ISLP"
+)
+
+_SOURCE = """\
+Source and licence
+------------------
+The files are read from the data directory of the ISLP package (version 0.6.0 or later), the
+companion package of G. James, D. Witten, T. Hastie, R. Tibshirani and J. Taylor, "An
+Introduction to Statistical Learning, with Applications in Python", Springer, 2023
+(https://www.statlearning.com). ISLP is distributed under a BSD-style licence (three-clause:
+redistribution with the copyright notice, no endorsement); install it with
+``pip install --no-deps ISLP``. skreg does not import ISLP (which depends on torch): it only
+locates the package directory and reads the files.
+"""
+
+_NCI60_DESCR = (
+    """\
+.. _nci60_dataset:
+
+NCI60 cancer cell-line microarray data
+--------------------------------------
+
+**Data set characteristics**
+
+:Number of samples: 64 cancer cell lines
+:Number of features: 6830 gene-expression measurements (cDNA microarray)
+:Target: cancer type of each cell line, as a string; 14 distinct labels
+    (BREAST, CNS, COLON, K562A-repro, K562B-repro, LEUKEMIA, MCF7A-repro, MCF7D-repro,
+    MELANOMA, NSCLC, OVARIAN, PROSTATE, RENAL, UNKNOWN)
+:Missing values: none
+
+The NCI60 panel of the US National Cancer Institute, with gene expression measured by
+D. T. Ross et al., "Systematic variation in gene expression patterns in human cancer cell
+lines", Nature Genetics 24(3), 227-235, 2000. The version here is the one used in the
+unsupervised-learning chapter of "An Introduction to Statistical Learning". The genes carry no
+names in the source; ``feature_names`` are positional (``"G0001"`` ...).
+
+"""
+    + _SOURCE
+)
+
+_KHAN_DESCR = (
+    """\
+.. _khan_dataset:
+
+Khan small round blue cell tumour data
+--------------------------------------
+
+**Data set characteristics**
+
+:Number of samples: 83 (63 training and 20 test tissue samples, in that order)
+:Number of features: 2308 gene-expression measurements
+:Target: tumour class coded 1, 2, 3 or 4, as in the source
+:Missing values: none
+
+Gene-expression profiles of four types of small round blue cell tumours of childhood
+(Ewing's sarcoma, rhabdomyosarcoma, neuroblastoma and Burkitt's lymphoma) from J. Khan et al.,
+"Classification and diagnostic prediction of cancers using gene expression profiling and
+artificial neural networks", Nature Medicine 7(6), 673-679, 2001, in the version used in the
+support-vector-machine chapter of "An Introduction to Statistical Learning". The class codes are
+kept as integers, as in the source files. The original train/test split is preserved: ``subset``
+selects it, and with ``subset="all"`` the boolean ``train_mask`` marks the training rows.
+
+"""
+    + _SOURCE
+)
+
+
+def _find_islp_spec():
+    """Return the module spec of ISLP (None if not installed); ISLP is not imported."""
+    try:
+        return importlib.util.find_spec("ISLP")
+    except (ImportError, ValueError):
+        return None
+
+
+def _islp_data_dir():
+    """Return the path of ISLP's data directory without importing ISLP."""
+    spec = _find_islp_spec()
+    locations = None if spec is None else spec.submodule_search_locations
+    if not locations:
+        raise ImportError(_INSTALL_HINT)
+    for location in locations:
+        data_dir = os.path.join(location, "data")
+        if os.path.isdir(data_dir):
+            return data_dir
+    raise ImportError("ISLP is installed but has no data directory. " + _INSTALL_HINT)
+
+
+def _read_labels(path):
+    """Read a one-column csv file with a header line; return the values as strings."""
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    return [row[0].strip() for row in rows[1:] if row]
+
+
+def _read_matrix(path):
+    """Read a numeric csv file with a header line into a float64 array."""
+    return np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+
+
+def load_nci60(*, return_X_y=False):
+    """Load the NCI60 cancer cell-line microarray data (64 samples, 6830 genes).
+
+    The data are read from the data files of the ISLP package, which must be installed
+    (``pip install --no-deps ISLP``; ISLP itself is not imported).
+
+    =================   ==============
+    Samples total       64
+    Dimensionality      6830
+    Features            real, gene expression
+    Classes             14 cancer types
+    =================   ==============
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        data : ndarray of shape (64, 6830)
+            Gene expressions, float64.
+        target : ndarray of shape (64,)
+            Cancer type of each cell line, as strings (e.g. ``"RENAL"``).
+        target_names : ndarray of shape (14,)
+            The sorted distinct labels.
+        feature_names : ndarray of shape (6830,)
+            Positional gene names ``"G0001"`` ... (the source has no gene names).
+        DESCR : str
+            Description of the data, its source and licence.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    ImportError
+        If ISLP is not installed.
+
+    Examples
+    --------
+    >>> from skreg.datasets import load_nci60
+    >>> nci = load_nci60()  # doctest: +SKIP
+    >>> nci.data.shape, (nci.target == "RENAL").sum()  # doctest: +SKIP
+    ((64, 6830), 9)
+    """
+    data_dir = _islp_data_dir()
+    X = np.load(os.path.join(data_dir, "NCI60data.npy"), allow_pickle=False)
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    target = np.asarray(_read_labels(os.path.join(data_dir, "NCI60labs.csv")), dtype=str)
+    if target.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"NCI60 files are inconsistent: {X.shape[0]} samples but {target.shape[0]} labels."
+        )
+    if return_X_y:
+        return X, target
+    feature_names = np.array([f"G{j + 1:04d}" for j in range(X.shape[1])], dtype=object)
+    return Bunch(
+        data=X,
+        target=target,
+        target_names=np.unique(target),
+        feature_names=feature_names,
+        DESCR=_NCI60_DESCR,
+    )
+
+
+def load_khan(*, subset="all", return_X_y=False):
+    """Load the Khan small round blue cell tumour data (83 samples, 2308 genes, 4 classes).
+
+    The data are read from the data files of the ISLP package, which must be installed
+    (``pip install --no-deps ISLP``; ISLP itself is not imported).
+
+    =================   ==============
+    Samples total       83 (63 train, 20 test)
+    Dimensionality      2308
+    Features            real, gene expression
+    Classes             4 tumour types, coded 1 to 4
+    =================   ==============
+
+    Parameters
+    ----------
+    subset : {"all", "train", "test"}, default="all"
+        Which part of the original train/test split to return; ``"all"`` stacks the 63
+        training samples and then the 20 test samples.
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        data : ndarray of shape (n_samples, 2308)
+            Gene expressions, float64.
+        target : ndarray of shape (n_samples,)
+            Tumour class codes 1 to 4, int64.
+        target_names : ndarray of shape (4,)
+            The distinct class codes.
+        train_mask : ndarray of shape (n_samples,)
+            True for the rows of the original training set.
+        feature_names : ndarray of shape (2308,)
+            Gene names ``"G0001"`` ... as in the ISLP loader.
+        DESCR : str
+            Description of the data, its source and licence.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    ImportError
+        If ISLP is not installed.
+    ValueError
+        If ``subset`` is not one of the allowed values.
+
+    Examples
+    --------
+    >>> from skreg.datasets import load_khan
+    >>> X_train, y_train = load_khan(subset="train", return_X_y=True)  # doctest: +SKIP
+    >>> X_train.shape  # doctest: +SKIP
+    (63, 2308)
+    """
+    if subset not in ("all", "train", "test"):
+        raise ValueError(f"subset must be 'all', 'train' or 'test', got {subset!r}.")
+    data_dir = _islp_data_dir()
+    parts = []
+    for name in ("train", "test") if subset == "all" else (subset,):
+        X_part = _read_matrix(os.path.join(data_dir, f"Khan_x{name}.csv"))
+        y_part = np.asarray(_read_labels(os.path.join(data_dir, f"Khan_y{name}.csv")))
+        y_part = y_part.astype(np.float64).astype(np.int64)
+        if X_part.shape[0] != y_part.shape[0]:
+            raise ValueError(
+                f"Khan {name} files are inconsistent: {X_part.shape[0]} samples but "
+                f"{y_part.shape[0]} labels."
+            )
+        parts.append((X_part, y_part, np.full(y_part.shape[0], name == "train")))
+    X = np.ascontiguousarray(np.vstack([part[0] for part in parts]))
+    target = np.concatenate([part[1] for part in parts])
+    if return_X_y:
+        return X, target
+    feature_names = np.array([f"G{j + 1:04d}" for j in range(X.shape[1])], dtype=object)
+    return Bunch(
+        data=X,
+        target=target,
+        target_names=np.unique(target),
+        train_mask=np.concatenate([part[2] for part in parts]),
+        feature_names=feature_names,
+        DESCR=_KHAN_DESCR,
+    )

@@ -1,0 +1,494 @@
+"""Working-set coordinate descent for penalized least squares, and prox-Newton for logistic loss.
+
+The quadratic problem solved by :func:`enet_ws_solve` is
+
+    min_w  1/(2 S) sum_i d_i (z_i - (X~ w)_i)^2 + sum_j ( l1_j |w_j| + l2_j / 2 w_j^2 )
+
+with ``X~ = X - 1 mu^T`` implicitly centred columns (``mu = 0`` without intercept, and then
+``z`` is not centred either). Lasso, ElasticNet and WeightedLasso are this problem with
+``d = sample_weight``; each prox-Newton step of the logistic solver is this problem with
+``d`` the Hessian weights. Per-feature levels ``l1_j, l2_j`` carry alpha, l1_ratio and the
+penalty weights, so one kernel serves every model.
+
+Centering without touching X: the residual is stored as ``r`` with the true residual
+``r + s`` (a scalar shift ``s = mu^T w``), so a coordinate update touches only the non-zeros
+of a sparse column. The gradient then reads ``-(X_j^T (d r) + s mu_j sum(d)) / S``.
+
+Algorithm: outer iterations compute every feature's correlation in one parallel pass,
+the duality gap (stop when ``gap <= tol_abs``), gap-safe screening of provably-zero features
+and a working set of ``max(p0, 2 nnz)`` features ranked by their distance to the dual
+constraint; inner iterations run cyclic coordinate descent on the working set with Anderson
+extrapolation every ``K`` epochs, until the working-set gap is below 0.3 times the outer gap.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._kernels.linalg import (
+    col_axpy,
+    col_dot_weighted,
+    matvec,
+    weighted_col_moments,
+    xt_dot_weighted,
+)
+from .._kernels.prox import enet_coordinate
+from .._kernels.select import smallest_k_indices, solve_spd
+
+ANDERSON_K = 5
+GAP_CHECK_EVERY = 10
+INNER_TOL_RATIO = 0.3
+
+
+@njit(cache=True, nogil=True)
+def penalty_value(w, l1, l2):
+    """``sum_j l1_j |w_j| + l2_j / 2 w_j^2``."""
+    acc = 0.0
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            acc += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def _dual_scale(cols, c, l1, l2, positive):
+    """Largest scaling in (0, 1] making ``scale * c`` feasible for the pure-l1 features."""
+    scale = 1.0
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        if l2[j] == 0.0 and l1[j] > 0.0:
+            a = max(c[k], 0.0) if positive else abs(c[k])
+            if a * scale > l1[j]:
+                scale = l1[j] / a
+    return scale
+
+
+@njit(cache=True, nogil=True)
+def _conj_penalty_sum(cols, c, scale, l1, l2, positive):
+    """``sum_j h_j^*(scale * c_j)`` over features with a finite (l2 > 0) conjugate."""
+    acc = 0.0
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        if l2[j] > 0.0:
+            u = scale * c[k]
+            a = u if positive else abs(u)
+            excess = a - l1[j]
+            if excess > 0.0:
+                acc += excess * excess / (2.0 * l2[j])
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def _residual_stats(r, s, z, d, unit_d):
+    """``(sum d (r+s)^2, sum d (r+s) z)`` for the true residual ``r + s``."""
+    rdr = 0.0
+    rdz = 0.0
+    for i in range(r.shape[0]):
+        rt = r[i] + s
+        di = 1.0 if unit_d else d[i]
+        rdr += di * rt * rt
+        rdz += di * rt * z[i]
+    return rdr, rdz
+
+
+@njit(cache=True, nogil=True)
+def _quadratic_gap(cols, c, w, rdr, rdz, S, l1, l2, positive):
+    """Primal, duality gap and dual scaling, from correlations ``c`` of the features ``cols``.
+
+    ``c[k] = X~_{cols[k]}^T d (r + s) / S``; features outside ``cols`` are held at zero
+    (working set) or proven zero (screened), so the gap is that of the restricted problem.
+    """
+    primal = 0.5 * rdr / S
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        wj = w[j]
+        if wj != 0.0:
+            primal += l1[j] * abs(wj) + 0.5 * l2[j] * wj * wj
+    scale = _dual_scale(cols, c, l1, l2, positive)
+    dual = scale * rdz / S - 0.5 * scale * scale * rdr / S
+    dual -= _conj_penalty_sum(cols, c, scale, l1, l2, positive)
+    return primal, primal - dual, scale
+
+
+@njit(cache=True, nogil=True)
+def _correlations(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, r, s, mu, sd, S, out):
+    """``out[k] = X~_{cols[k]}^T d (r + s) / S`` (parallel over ``cols``)."""
+    xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, r, unit_d, out)
+    for k in range(cols.shape[0]):
+        out[k] = (out[k] + s * mu[cols[k]] * sd) / S
+
+
+@njit(cache=True, nogil=True)
+def _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd, S, lips,
+              l1, l2, positive, w):
+    """One cyclic pass of exact coordinate minimization over ``ws``; returns the new shift."""
+    for k in range(ws.shape[0]):
+        j = ws[k]
+        L = lips[j]
+        if L <= 0.0:
+            continue
+        grad = -(col_dot_weighted(Xd, data, indices, indptr, is_sparse, j, d, r, unit_d)
+                 + s * mu[j] * sd) / S
+        old = w[j]
+        new = enet_coordinate(L * old - grad, L, l1[j], l2[j], positive)
+        if new != old:
+            delta = new - old
+            col_axpy(Xd, data, indices, indptr, is_sparse, j, -delta, r)
+            s += delta * mu[j]
+            w[j] = new
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _anderson_weights(hist):
+    """Anderson mixing coefficients from the last ``K + 1`` iterates (rows of ``hist``)."""
+    K = hist.shape[0] - 1
+    m = hist.shape[1]
+    G = np.empty((K, K))
+    trace = 0.0
+    for a in range(K):
+        for b in range(a + 1):
+            acc = 0.0
+            for k in range(m):
+                acc += (hist[a + 1, k] - hist[a, k]) * (hist[b + 1, k] - hist[b, k])
+            G[a, b] = acc
+            G[b, a] = acc
+        trace += G[a, a]
+    if not trace > 0.0:
+        return np.zeros(K), False
+    for a in range(K):
+        G[a, a] += 1e-10 * trace
+    coefs, ok = solve_spd(G, np.ones(K))
+    tot = coefs.sum()
+    if not ok or not np.isfinite(tot) or tot == 0.0:
+        return coefs, False
+    return coefs / tot, True
+
+
+@njit(cache=True, nogil=True)
+def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd, lips, normx,
+                  l1, l2, positive, w, r, s, screened, max_epochs, tol_abs, p0, use_screening,
+                  use_anderson):
+    """Working-set coordinate descent on the centred weighted elastic net (module docstring).
+
+    ``w`` (coefficients), ``r`` (stored residual ``z - X w``) and ``screened`` are updated in
+    place (they are the caller's work buffers). ``lips[j] = ||X~_j||_d^2 / S`` and
+    ``normx[j] = ||X~_j||_d``. Returns ``(s, n_epochs, gap, primal, converged)``.
+    """
+    n_features = w.shape[0]
+    n_epochs = 0
+    gap = np.inf
+    primal = np.inf
+    converged = False
+    K = ANDERSON_K
+    while True:
+        # ---- outer iteration: full correlations over the non-screened features
+        n_cand = 0
+        for j in range(n_features):
+            if not screened[j]:
+                n_cand += 1
+        cand = np.empty(n_cand, dtype=np.int64)
+        k = 0
+        for j in range(n_features):
+            if not screened[j]:
+                cand[k] = j
+                k += 1
+        c = np.empty(n_cand)
+        _correlations(Xd, data, indices, indptr, is_sparse, cand, d, unit_d, r, s, mu, sd, S, c)
+        rdr, rdz = _residual_stats(r, s, z, d, unit_d)
+        primal, gap, scale = _quadratic_gap(cand, c, w, rdr, rdz, S, l1, l2, positive)
+        if gap <= tol_abs:
+            converged = True
+            break
+        if n_epochs >= max_epochs:
+            break
+        # ---- gap-safe screening (sphere of radius sqrt(2 gap / S) around the dual point)
+        radius = np.sqrt(2.0 * max(gap, 0.0) / S)
+        if use_screening:
+            for k in range(n_cand):
+                j = cand[k]
+                if w[j] == 0.0 and l1[j] > 0.0:
+                    u = scale * c[k]
+                    a = u if positive else abs(u)
+                    if a + radius * normx[j] < l1[j]:
+                        screened[j] = True
+        # ---- working set: support, unpenalized features, then the closest to activation
+        scores = np.empty(n_cand)
+        nnz = 0
+        n_forced = 0
+        for k in range(n_cand):
+            j = cand[k]
+            if w[j] != 0.0:
+                nnz += 1
+                n_forced += 1
+                scores[k] = -np.inf
+            elif screened[j]:
+                scores[k] = np.inf
+            elif l1[j] == 0.0 and lips[j] > 0.0:
+                n_forced += 1
+                scores[k] = -np.inf
+            elif normx[j] == 0.0:
+                scores[k] = np.inf
+            else:
+                u = scale * c[k]
+                a = u if positive else abs(u)
+                scores[k] = (l1[j] - a) / normx[j]
+        ws_size = min(max(p0, 2 * nnz, n_forced), n_cand)
+        ws = smallest_k_indices(scores, cand, ws_size)
+        n_ws = 0
+        for k in range(ws_size):
+            if not screened[ws[k]]:
+                n_ws += 1
+        if n_ws < ws_size:
+            ws2 = np.empty(n_ws, dtype=np.int64)
+            k2 = 0
+            for k in range(ws_size):
+                if not screened[ws[k]]:
+                    ws2[k2] = ws[k]
+                    k2 += 1
+            ws = ws2
+        # ---- inner solve on the working set
+        tol_in = INNER_TOL_RATIO * gap
+        hist = np.empty((K + 1, ws.shape[0]))
+        n_hist = 0
+        c_ws = np.empty(ws.shape[0])
+        r_acc = np.empty_like(r)
+        w_acc = np.empty(ws.shape[0])
+        epoch_in = 0
+        while n_epochs < max_epochs:
+            s = _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd, S,
+                          lips, l1, l2, positive, w)
+            n_epochs += 1
+            epoch_in += 1
+            if use_anderson:
+                for k in range(ws.shape[0]):
+                    hist[n_hist, k] = w[ws[k]]
+                n_hist += 1
+                if n_hist == K + 1:
+                    n_hist = 0
+                    coefs, ok = _anderson_weights(hist)
+                    if ok:
+                        for k in range(ws.shape[0]):
+                            acc = 0.0
+                            for m in range(K):
+                                acc += coefs[m] * hist[m + 1, k]
+                            if positive and acc < 0.0:
+                                acc = 0.0
+                            w_acc[k] = acc
+                        # residual and shift at the extrapolated point
+                        r_acc[:] = r
+                        s_acc = s
+                        for k in range(ws.shape[0]):
+                            j = ws[k]
+                            delta = w_acc[k] - w[j]
+                            if delta != 0.0:
+                                col_axpy(Xd, data, indices, indptr, is_sparse, j, -delta, r_acc)
+                                s_acc += delta * mu[j]
+                        rdr_cur, _ = _residual_stats(r, s, z, d, unit_d)
+                        rdr_acc, _ = _residual_stats(r_acc, s_acc, z, d, unit_d)
+                        p_cur = 0.5 * rdr_cur / S
+                        p_acc = 0.5 * rdr_acc / S
+                        for k in range(ws.shape[0]):
+                            j = ws[k]
+                            p_cur += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
+                            p_acc += l1[j] * abs(w_acc[k]) + 0.5 * l2[j] * w_acc[k] * w_acc[k]
+                        if p_acc < p_cur:
+                            for k in range(ws.shape[0]):
+                                w[ws[k]] = w_acc[k]
+                            r[:] = r_acc
+                            s = s_acc
+            if epoch_in % GAP_CHECK_EVERY == 0:
+                _correlations(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu,
+                              sd, S, c_ws)
+                rdr, rdz = _residual_stats(r, s, z, d, unit_d)
+                _, gap_in, _ = _quadratic_gap(ws, c_ws, w, rdr, rdz, S, l1, l2, positive)
+                if gap_in <= tol_in:
+                    break
+    return s, n_epochs, gap, primal, converged
+
+
+# --------------------------------------------------------------------------------------------
+# problem set-up shared by the estimators, paths and the logistic solver
+
+
+@njit(cache=True, nogil=True)
+def column_stats(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d, center, S,
+                 mu, lips, normx):
+    """Fill ``mu`` (d-weighted column means, or 0), ``lips`` and ``normx`` for the kernel.
+
+    Returns ``sum(d)``. Columns that are constant after centering get ``lips = 0`` (their
+    coefficient is never moved).
+    """
+    sd = 0.0
+    for i in range(d.shape[0]):
+        sd += d[i]
+    first = np.empty(n_features)
+    second = np.empty(n_features)
+    weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d, first,
+                         second)
+    for j in range(n_features):
+        m = first[j] / sd if center else 0.0
+        nrm2 = second[j] - m * m * sd
+        if nrm2 <= 1e-12 * second[j] or nrm2 <= 0.0:
+            nrm2 = 0.0
+        mu[j] = m
+        lips[j] = nrm2 / S
+        normx[j] = np.sqrt(nrm2)
+    return sd
+
+
+# --------------------------------------------------------------------------------------------
+# logistic regression: prox-Newton outer loop, each step an enet_ws_solve
+
+
+@njit(cache=True, nogil=True)
+def _log1pexp(t):
+    if t > 0.0:
+        return t + np.log1p(np.exp(-t))
+    return np.log1p(np.exp(t))
+
+
+@njit(cache=True, nogil=True)
+def _sigmoid(t):
+    if t >= 0.0:
+        return 1.0 / (1.0 + np.exp(-t))
+    e = np.exp(t)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, nogil=True)
+def _xlogx(p):
+    return p * np.log(p) if p > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def logistic_loss(eta, y, d, S):
+    """``1/S sum_i d_i log(1 + exp(-y_i eta_i))``."""
+    acc = 0.0
+    for i in range(eta.shape[0]):
+        if d[i] != 0.0:
+            acc += d[i] * _log1pexp(-y[i] * eta[i])
+    return acc / S
+
+
+@njit(cache=True, nogil=True)
+def logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1, l2, positive,
+                 theta, c):
+    """Primal value and duality gap of the penalized logistic problem at ``eta = X w + b``.
+
+    ``theta`` and ``c`` are work buffers (n_samples and n_features).
+    """
+    n_features = w.shape[0]
+    for i in range(eta.shape[0]):
+        theta[i] = d[i] * y[i] * _sigmoid(-y[i] * eta[i]) / S
+    cols = np.arange(n_features)
+    xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, theta, theta, True, c)
+    primal = logistic_loss(eta, y, d, S) + penalty_value(w, l1, l2)
+    scale = _dual_scale(cols, c, l1, l2, positive)
+    dual = 0.0
+    for i in range(eta.shape[0]):
+        if d[i] != 0.0:
+            p = scale * _sigmoid(-y[i] * eta[i])
+            dual -= d[i] * (_xlogx(p) + _xlogx(1.0 - p))
+    dual /= S
+    dual -= _conj_penalty_sum(cols, c, scale, l1, l2, positive)
+    return primal, primal - dual
+
+
+@njit(cache=True, nogil=True)
+def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_intercept, l1, l2,
+                         positive, w, b, max_newton, max_epochs, tol_abs, p0):
+    """Prox-Newton for the penalized logistic loss; ``w`` is updated in place.
+
+    Each step minimizes the second-order model of the loss plus the exact penalty with
+    :func:`enet_ws_solve` (Hessian weights, intercept by centering), then backtracks on the
+    true objective (Armijo). Returns ``(b, n_newton, n_epochs, gap, converged)``.
+    """
+    n_samples = y.shape[0]
+    n_features = w.shape[0]
+    eta = np.empty(n_samples)
+    matvec(Xd, data, indices, indptr, is_sparse, n_samples, w, eta)
+    eta += b
+    theta = np.empty(n_samples)
+    c = np.empty(n_features)
+    h = np.empty(n_samples)
+    z = np.empty(n_samples)
+    r = np.empty(n_samples)
+    mu = np.zeros(n_features)
+    lips = np.empty(n_features)
+    normx = np.empty(n_features)
+    w_new = np.empty(n_features)
+    deta = np.empty(n_samples)
+    total_epochs = 0
+    gap = np.inf
+    converged = False
+    it = 0
+    for it in range(max_newton + 1):
+        primal, gap = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1,
+                                   l2, positive, theta, c)
+        if gap <= tol_abs:
+            converged = True
+            break
+        if it == max_newton or total_epochs >= max_epochs:
+            break
+        # second-order model: weights h and working response z
+        for i in range(n_samples):
+            sig = _sigmoid(-y[i] * eta[i])
+            curv = max(sig * (1.0 - sig), 1e-10)
+            h[i] = d[i] * curv
+            z[i] = eta[i] + (y[i] * sig / curv if d[i] != 0.0 else 0.0)
+        sd = column_stats(Xd, data, indices, indptr, is_sparse, n_features, h, False,
+                          fit_intercept, S, mu, lips, normx)
+        zbar = 0.0
+        if fit_intercept:
+            for i in range(n_samples):
+                zbar += h[i] * z[i]
+            zbar /= sd
+        # stored residual r = (z - zbar) - X w, with X w = eta - b
+        for i in range(n_samples):
+            z[i] -= zbar
+            r[i] = z[i] - (eta[i] - b)
+        s0 = 0.0
+        for j in range(n_features):
+            s0 += mu[j] * w[j]
+        w_new[:] = w
+        screened = np.zeros(n_features, dtype=np.bool_)
+        tol_sub = max(INNER_TOL_RATIO * gap, 0.1 * tol_abs)
+        s_new, ep, _, _, _ = enet_ws_solve(
+            Xd, data, indices, indptr, is_sparse, z, h, False, S, mu, sd, lips, normx, l1, l2,
+            positive, w_new, r, s0, screened, max_epochs - total_epochs, tol_sub, p0, True,
+            True)
+        total_epochs += ep
+        b_new = zbar - s_new if fit_intercept else 0.0
+        # direction and Armijo backtracking on the true objective
+        for i in range(n_samples):
+            deta[i] = 0.0
+        for j in range(n_features):
+            dw = w_new[j] - w[j]
+            if dw != 0.0:
+                col_axpy(Xd, data, indices, indptr, is_sparse, j, dw, deta)
+        db = b_new - b
+        decrease = 0.0
+        for i in range(n_samples):
+            deta[i] += db
+            decrease -= theta[i] * deta[i]  # gradient of the loss along the direction
+        pen_old = penalty_value(w, l1, l2)
+        decrease += penalty_value(w_new, l1, l2) - pen_old
+        loss_old = primal - pen_old
+        step = 1.0
+        accepted = False
+        for _ in range(30):
+            for i in range(n_samples):
+                theta[i] = eta[i] + step * deta[i]
+            for j in range(n_features):
+                c[j] = w[j] + step * (w_new[j] - w[j])
+            f_try = logistic_loss(theta, y, d, S) + penalty_value(c, l1, l2)
+            if f_try <= loss_old + pen_old + 1e-4 * step * min(decrease, 0.0):
+                accepted = True
+                break
+            step *= 0.5
+        if not accepted:
+            break
+        eta[:] = theta
+        w[:] = c
+        b += step * db
+    return b, it, total_epochs, gap, converged

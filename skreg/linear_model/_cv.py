@@ -1,0 +1,298 @@
+"""LassoCV and ElasticNetCV: alpha (and l1_ratio) chosen by K-fold cross-validation.
+
+Each fold solves the whole warm-started path on its training part (one prepared problem per
+fold) and scores every alpha on its held-out part; folds run in parallel through joblib.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_scalar
+from sklearn.utils.extmath import safe_sparse_dot
+
+from .._config import _effective_num_threads
+from .._validation import check_sample_weight, check_X_y
+from ._base import PenalizedLinearModel, warn_not_converged
+from ._path import _n_jobs, alpha_grid, check_alphas, solve_path
+from ._problem import QuadraticProblem
+
+
+def _fold_mse(X, y, sw, train, test, grids, l1_ratios, fit_intercept, positive, max_iter,
+              tol, n_threads):
+    """Weighted held-out MSE of every (l1_ratio, alpha) on one fold."""
+    from .._config import _numba_threads
+
+    X_train = X[train]
+    if not hasattr(X_train, "format"):
+        X_train = np.asfortranarray(X_train)
+    else:
+        X_train = X_train.tocsc()
+        X_train.sort_indices()
+    with _numba_threads(n_threads):
+        problem = QuadraticProblem(X_train, y[train], sw[train], fit_intercept)
+        out = np.empty((len(l1_ratios), grids.shape[1]))
+        n_failed = 0
+        for i, l1_ratio in enumerate(l1_ratios):
+            coefs, intercepts, _, _, failed = solve_path(
+                problem, grids[i], l1_ratio=l1_ratio, positive=positive, max_iter=max_iter,
+                tol=tol)
+            n_failed += failed
+            pred = safe_sparse_dot(X[test], coefs) + intercepts
+            resid2 = (y[test][:, None] - pred) ** 2
+            out[i] = sw[test] @ resid2 / sw[test].sum()
+    return out, n_failed
+
+
+class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
+    """Elastic net with alpha (and optionally l1_ratio) chosen by cross-validation.
+
+    For each candidate, the objective of :class:`ElasticNet`::
+
+        1 / (2 S) * sum_i s_i (y_i - x_i w - b)^2
+            + alpha * l1_ratio * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||_2^2
+
+    is solved along a warm-started path on each training fold; the pair with the lowest
+    mean held-out (sample-weighted) squared error is refitted on all the data.
+
+    Parameters
+    ----------
+    l1_ratio : float or array-like of floats, default=0.5
+        Mix of the penalties; a list is searched too.
+    eps : float, default=1e-3
+        Length of each path: ``alpha_min / alpha_max = eps``.
+    n_alphas : int, default=100
+        Number of alphas per path when ``alphas`` is None.
+    alphas : array-like, default=None
+        Explicit grid (shared by every l1_ratio). None: ``n_alphas`` log-spaced values below
+        ``alpha_max`` computed on the whole data, per l1_ratio.
+    fit_intercept : bool, default=True
+        Whether to fit an unpenalized intercept.
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per fit.
+    tol : float, default=1e-4
+        Relative duality-gap tolerance per fit (see :class:`Lasso`).
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn: None means 5-fold :class:`~sklearn.model_selection.KFold`.
+    n_jobs : int, default=None
+        Folds (times l1_ratios) fitted in parallel through joblib; None means 1.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    verbose : int, default=0
+        Unused; kept for scikit-learn compatibility.
+
+    Attributes
+    ----------
+    alpha_ : float
+        Selected alpha.
+    l1_ratio_ : float
+        Selected l1_ratio.
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The grid(s) searched, decreasing.
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Held-out mean squared error for each fold.
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the refitted model.
+    intercept_ : float
+        Intercept of the refitted model.
+    dual_gap_ : float
+        Duality gap of the refit.
+    n_iter_ : int
+        Coordinate-descent epochs of the refit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    LassoCV, ElasticNet, enet_path
+    """
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
+                 fit_intercept=True, max_iter=1000, tol=1e-4, cv=None, n_jobs=None,
+                 positive=False, verbose=0):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.n_alphas = n_alphas
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.verbose = verbose
+
+    def _l1_ratios(self):
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        if ratios.ndim != 1 or ratios.size == 0:
+            raise ValueError("l1_ratio must be a float or a non-empty 1-D list of floats.")
+        if np.any(~np.isfinite(ratios)) or np.any((ratios < 0) | (ratios > 1)):
+            raise ValueError(f"l1_ratio values must lie in [0, 1], got {ratios}.")
+        return ratios
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the paths on every fold, select the best parameters and refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative sample weights (used in fitting and in the held-out error).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, y = check_X_y(self, X, y)
+        check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
+        check_scalar(self.tol, "tol", numbers.Real, min_val=0.0)
+        for name in ("fit_intercept", "positive"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
+        ratios = self._l1_ratios()
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        problem = QuadraticProblem(X, y, sw, self.fit_intercept)
+        if self.alphas is None:
+            grids = np.stack([
+                alpha_grid(problem.alpha_max(r), self.eps, self.n_alphas) for r in ratios
+            ])
+        else:
+            grid = check_alphas(self.alphas)
+            grids = np.tile(grid, (ratios.size, 1))
+        folds = list(check_cv(self.cv).split(X, y))
+        n_jobs = _n_jobs(self.n_jobs, len(folds))
+        n_threads = max(1, _effective_num_threads() // n_jobs)
+        results = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(_fold_mse)(X, y, sw, train, test, grids, ratios, self.fit_intercept,
+                               self.positive, self.max_iter, self.tol, n_threads)
+            for train, test in folds
+        )
+        mse = np.stack([r[0] for r in results], axis=-1)  # (n_ratios, n_alphas, n_folds)
+        n_failed = sum(r[1] for r in results)
+        if n_failed:
+            warnings.warn(
+                f"{n_failed} fold fits did not reach the duality-gap tolerance; increase "
+                f"max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        mean = mse.mean(axis=-1)
+        i_best, k_best = np.unravel_index(np.argmin(mean), mean.shape)
+        self.l1_ratio_ = float(ratios[i_best])
+        self.alpha_ = float(grids[i_best, k_best])
+        res = problem.solve(self.alpha_, self.l1_ratio_, None, self.positive,
+                            max_iter=self.max_iter, tol=self.tol)
+        if not res.converged:
+            warn_not_converged(res.dual_gap, self.tol * problem.null_objective, res.n_iter)
+        single = np.ndim(self.l1_ratio) == 0
+        self.alphas_ = grids[0] if single else grids
+        self.mse_path_ = mse[0] if single else mse
+        self.coef_ = res.coef
+        self.intercept_ = res.intercept
+        self.dual_gap_ = res.dual_gap
+        self.n_iter_ = max(res.n_iter, 1)
+        return self
+
+    def predict(self, X):
+        """Predict with the refitted model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self._decision_function(X)
+
+
+class LassoCV(ElasticNetCV):
+    """Lasso with alpha chosen by cross-validation.
+
+    For each alpha of the grid, the objective of :class:`Lasso`::
+
+        1 / (2 S) * sum_i s_i (y_i - x_i w - b)^2 + alpha * ||w||_1
+
+    is solved along a warm-started path on each training fold; the alpha with the lowest
+    mean held-out (sample-weighted) squared error is refitted on all the data.
+
+    Parameters
+    ----------
+    eps : float, default=1e-3
+        Length of the path: ``alpha_min / alpha_max = eps``.
+    n_alphas : int, default=100
+        Number of alphas when ``alphas`` is None.
+    alphas : array-like, default=None
+        Explicit grid; None: ``n_alphas`` log-spaced values below ``alpha_max``.
+    fit_intercept : bool, default=True
+        Whether to fit an unpenalized intercept.
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per fit.
+    tol : float, default=1e-4
+        Relative duality-gap tolerance per fit (see :class:`Lasso`).
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn: None means 5-fold KFold.
+    n_jobs : int, default=None
+        Folds fitted in parallel through joblib; None means 1.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    verbose : int, default=0
+        Unused; kept for scikit-learn compatibility.
+
+    Attributes
+    ----------
+    alpha_ : float
+        Selected alpha.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid searched, decreasing.
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error for each fold.
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the refitted model.
+    intercept_ : float
+        Intercept of the refitted model.
+    dual_gap_ : float
+        Duality gap of the refit.
+    n_iter_ : int
+        Coordinate-descent epochs of the refit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    ElasticNetCV, Lasso, lasso_path
+    """
+
+    def __init__(self, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=True,
+                 max_iter=1000, tol=1e-4, cv=None, n_jobs=None, positive=False, verbose=0):
+        self.eps = eps
+        self.n_alphas = n_alphas
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.verbose = verbose
+
+    def _l1_ratios(self):
+        return np.ones(1)
+
+    @property
+    def l1_ratio(self):
+        """Always 1 (the Lasso)."""
+        return 1.0

@@ -1,0 +1,235 @@
+"""Regularization paths: ``lasso_path`` and ``enet_path`` with warm starts.
+
+Along a decreasing grid of alphas each solve starts from the previous solution, and the
+solver's first outer iteration screens with the gap-safe rule at that warm start
+(sequential screening). With ``n_jobs > 1`` the grid is cut into contiguous blocks solved in
+parallel through joblib (threads by default; any joblib backend, dask included, applies).
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_scalar
+
+from .._config import _effective_num_threads, _numba_threads
+from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
+from ._problem import QuadraticProblem
+
+
+def alpha_grid(alpha_max, eps=1e-3, n_alphas=100):
+    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, log-spaced."""
+    check_scalar(eps, "eps", numbers.Real, min_val=0.0, include_boundaries="neither")
+    check_scalar(n_alphas, "n_alphas", numbers.Integral, min_val=1)
+    if not np.isfinite(alpha_max):
+        raise ValueError(
+            "cannot build an alpha grid without an l1 penalty (l1_ratio=0 or all weights 0): "
+            "pass alphas explicitly."
+        )
+    if alpha_max <= 0.0:  # y is constant (after centering): every alpha gives w = 0
+        return np.full(n_alphas, np.finfo(float).resolution)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def check_alphas(alphas):
+    """Validate a user grid; returned sorted in decreasing order (as paths are solved)."""
+    arr = np.asarray(alphas, dtype=np.float64).ravel()
+    if arr.size == 0:
+        raise ValueError("alphas must contain at least one value.")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError("alphas must be finite and non-negative.")
+    return np.sort(arr)[::-1]
+
+
+def _solve_block(problem, alphas, l1_ratio, weights, positive, coef_init, max_iter, tol,
+                 n_threads):
+    n_features = problem.n_features
+    coefs = np.empty((n_features, alphas.shape[0]))
+    intercepts = np.empty(alphas.shape[0])
+    gaps = np.empty(alphas.shape[0])
+    n_iters = np.empty(alphas.shape[0], dtype=np.int64)
+    n_failed = 0
+    w = coef_init
+    with _numba_threads(n_threads):
+        for k, alpha in enumerate(alphas):
+            res = problem.solve(alpha, l1_ratio, weights, positive, coef_init=w,
+                                max_iter=max_iter, tol=tol)
+            w = res.coef
+            coefs[:, k] = res.coef
+            intercepts[k] = res.intercept
+            gaps[k] = res.dual_gap
+            n_iters[k] = res.n_iter
+            n_failed += not res.converged
+    return coefs, intercepts, gaps, n_iters, n_failed
+
+
+def solve_path(problem, alphas, *, l1_ratio=1.0, weights=None, positive=False,
+               coef_init=None, max_iter=1000, tol=1e-4, n_jobs=None):
+    """Solve ``problem`` for each alpha (decreasing) with warm starts.
+
+    Returns ``(coefs (n_features, n_alphas), intercepts, dual_gaps, n_iters, n_failed)``.
+    """
+    n_jobs = _n_jobs(n_jobs, alphas.shape[0])
+    if n_jobs == 1:
+        return _solve_block(problem, alphas, l1_ratio, weights, positive, coef_init,
+                            max_iter, tol, None)
+    blocks = np.array_split(np.arange(alphas.shape[0]), n_jobs)
+    n_threads = max(1, _effective_num_threads() // n_jobs)
+    parts = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_solve_block)(problem, alphas[b], l1_ratio, weights, positive,
+                              coef_init if b[0] == 0 else None, max_iter, tol, n_threads)
+        for b in blocks
+    )
+    return (
+        np.concatenate([p[0] for p in parts], axis=1),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        np.concatenate([p[3] for p in parts]),
+        sum(p[4] for p in parts),
+    )
+
+
+def _n_jobs(n_jobs, n_tasks):
+    if n_jobs is None:
+        return 1
+    check_scalar(n_jobs, "n_jobs", numbers.Integral)
+    if n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning; use None, a positive int or -1.")
+    from joblib import cpu_count
+
+    n = cpu_count() + 1 + n_jobs if n_jobs < 0 else n_jobs
+    return int(max(1, min(n, n_tasks)))
+
+
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
+              fit_intercept=False, sample_weight=None, weights=None, positive=False,
+              max_iter=1000, tol=1e-4, coef_init=None, return_n_iter=False,
+              return_intercept=False, n_jobs=None):
+    """Elastic-net regularization path by warm-started working-set coordinate descent.
+
+    For each alpha of a decreasing grid, minimizes (``S = sum_i s_i``)::
+
+        1 / (2 S) * sum_i s_i (y_i - x_i w - b)^2
+            + alpha * sum_j v_j (l1_ratio |w_j| + (1 - l1_ratio) / 2 w_j^2)
+
+    with ``v = weights`` (ones by default). Compatible with
+    :func:`sklearn.linear_model.enet_path` (same return values); ``fit_intercept``,
+    ``sample_weight`` and ``weights`` are extensions.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Target values.
+    l1_ratio : float, default=0.5
+        Mix of the penalties, ``0 < l1_ratio <= 1`` when the grid is computed.
+    eps : float, default=1e-3
+        Length of the path: ``alpha_min / alpha_max = eps``.
+    n_alphas : int, default=100
+        Number of alphas when ``alphas`` is None.
+    alphas : array-like, default=None
+        Explicit grid (solved in decreasing order). None: ``n_alphas`` log-spaced values
+        from ``alpha_max``, the smallest alpha giving ``w = 0``.
+    fit_intercept : bool, default=False
+        Fit an unpenalized intercept (False, as scikit-learn's path, which assumes centred
+        data).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights ``s``.
+    weights : array-like of shape (n_features,), default=None
+        Non-negative penalty weights ``v``.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per alpha.
+    tol : float, default=1e-4
+        Relative duality-gap tolerance per alpha (see :class:`Lasso`).
+    coef_init : array-like of shape (n_features,), default=None
+        Start of the first solve.
+    return_n_iter : bool, default=False
+        Also return the number of epochs per alpha.
+    return_intercept : bool, default=False
+        Also return the intercept per alpha (last).
+    n_jobs : int, default=None
+        Number of blocks of the grid solved in parallel (joblib); None means 1.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        Coefficients along the path.
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap at each solution (units of the objective).
+    n_iters : ndarray of shape (n_alphas,)
+        Only when ``return_n_iter``.
+    intercepts : ndarray of shape (n_alphas,)
+        Only when ``return_intercept``.
+    """
+    X, y = check_X_y_arrays(X, y)
+    check_scalar(l1_ratio, "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
+    check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
+    check_scalar(tol, "tol", numbers.Real, min_val=0.0)
+    sw = check_sample_weight(sample_weight, X.shape[0])
+    v = None if weights is None else check_feature_weights(weights, X.shape[1])
+    if coef_init is not None:
+        coef_init = np.array(coef_init, dtype=np.float64).ravel()
+        if coef_init.shape[0] != X.shape[1]:
+            raise ValueError(
+                f"coef_init has {coef_init.shape[0]} entries, X has {X.shape[1]} features."
+            )
+    problem = QuadraticProblem(X, y, sw, fit_intercept)
+    if alphas is None:
+        alphas = alpha_grid(problem.alpha_max(l1_ratio, v), eps, n_alphas)
+    else:
+        alphas = check_alphas(alphas)
+    coefs, intercepts, gaps, n_iters, n_failed = solve_path(
+        problem, alphas, l1_ratio=float(l1_ratio), weights=v, positive=bool(positive),
+        coef_init=coef_init, max_iter=max_iter, tol=tol, n_jobs=n_jobs)
+    if n_failed:
+        warnings.warn(
+            f"{n_failed} of {alphas.shape[0]} path fits did not reach the duality-gap "
+            f"tolerance; increase max_iter or loosen tol.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    out = [alphas, coefs, gaps]
+    if return_n_iter:
+        out.append(n_iters)
+    if return_intercept:
+        out.append(intercepts)
+    return tuple(out)
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, **params):
+    """Lasso regularization path: :func:`enet_path` with ``l1_ratio=1``.
+
+    Minimizes, for each alpha of a decreasing grid::
+
+        1 / (2 S) * sum_i s_i (y_i - x_i w - b)^2 + alpha * sum_j v_j |w_j|
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Target values.
+    eps : float, default=1e-3
+        Length of the path: ``alpha_min / alpha_max = eps``.
+    n_alphas : int, default=100
+        Number of alphas when ``alphas`` is None.
+    alphas : array-like, default=None
+        Explicit grid.
+    **params
+        Any other keyword of :func:`enet_path` except ``l1_ratio``.
+
+    Returns
+    -------
+    alphas, coefs, dual_gaps[, n_iters][, intercepts]
+        As :func:`enet_path`.
+    """
+    if "l1_ratio" in params:
+        raise TypeError("lasso_path has l1_ratio=1; use enet_path for other values.")
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas, **params)
