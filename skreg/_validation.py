@@ -41,7 +41,8 @@ def _check_sparse_format(X):
 def _check_not_complex(arr, name):
     dtype = getattr(arr, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.complexfloating):
-        raise TypeError(f"complex data is not supported: {name} has dtype {dtype}.")
+        # ValueError with sklearn's wording, as check_array raises it (check_complex_data).
+        raise ValueError(f"Complex data not supported: {name} has dtype {dtype}.")
 
 
 def _normalize_csc(X):

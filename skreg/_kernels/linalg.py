@@ -7,8 +7,12 @@ kernel serves dense and sparse inputs; the branch on ``is_sparse`` is outside th
 import numpy as np
 from numba import njit, prange
 
+# Reductions may be reassociated so that LLVM vectorizes them (a plain float sum is a serial
+# dependency chain); inputs are validated finite, so no other fast-math assumption is taken.
+REDUCE = {"reassoc", "contract"}
 
-@njit(cache=True, nogil=True)
+
+@njit(cache=True, nogil=True, fastmath=REDUCE)
 def col_dot(Xd, data, indices, indptr, is_sparse, j, v):
     """``X[:, j] @ v``."""
     acc = 0.0
@@ -21,7 +25,7 @@ def col_dot(Xd, data, indices, indptr, is_sparse, j, v):
     return acc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=REDUCE)
 def col_dot_weighted(Xd, data, indices, indptr, is_sparse, j, d, v, unit_d):
     """``X[:, j] @ (d * v)``; ``unit_d`` says that ``d`` is all ones (skips the product)."""
     if unit_d:
@@ -37,7 +41,7 @@ def col_dot_weighted(Xd, data, indices, indptr, is_sparse, j, d, v, unit_d):
     return acc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=REDUCE)
 def col_axpy(Xd, data, indices, indptr, is_sparse, j, a, v):
     """In-place ``v += a * X[:, j]`` (``v`` is a work buffer, never a user array)."""
     if is_sparse:
@@ -58,14 +62,41 @@ def matvec(Xd, data, indices, indptr, is_sparse, n_samples, w, out):
             col_axpy(Xd, data, indices, indptr, is_sparse, j, w[j], out)
 
 
+# Below this many multiply-adds a pass runs serially: launching a parallel region costs tens of
+# microseconds on an idle machine and far more on a loaded one (a descheduled worker stalls the
+# region), while a serial pass of this size takes about 50 microseconds.
+PARALLEL_MIN_WORK = 200_000
+
+
+@njit(cache=True, nogil=True)
+def pass_work(indptr, is_sparse, n_samples, cols):
+    """Multiply-adds of a pass over ``cols``: stored entries (CSC) or ``n_samples`` each."""
+    if not is_sparse:
+        return n_samples * cols.shape[0]
+    work = 0
+    for k in range(cols.shape[0]):
+        work += indptr[cols[k] + 1] - indptr[cols[k]]
+    return work
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out):
-    """``out[k] = X[:, cols[k]] @ (d * v)`` for every k, in parallel over columns."""
+def _xt_dot_weighted_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out):
     for k in prange(cols.shape[0]):
         out[k] = col_dot_weighted(Xd, data, indices, indptr, is_sparse, cols[k], d, v, unit_d)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
+def xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out):
+    """``out[k] = X[:, cols[k]] @ (d * v)`` for every k; parallel over columns when it pays."""
+    if pass_work(indptr, is_sparse, v.shape[0], cols) >= PARALLEL_MIN_WORK:
+        _xt_dot_weighted_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out)
+    else:
+        for k in range(cols.shape[0]):
+            out[k] = col_dot_weighted(Xd, data, indices, indptr, is_sparse, cols[k], d, v,
+                                      unit_d)
+
+
+@njit(cache=True, nogil=True, parallel=True, fastmath=REDUCE)
 def weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d,
                          first, second):
     """``first[j] = sum_i d_i X_ij`` and ``second[j] = sum_i d_i X_ij^2``, parallel over j."""

@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from .._kernels.linalg import (
+    REDUCE,
     col_axpy,
     col_dot_weighted,
     matvec,
@@ -77,7 +78,7 @@ def _conj_penalty_sum(cols, c, scale, l1, l2, positive):
     return acc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=REDUCE)
 def _residual_stats(r, s, z, d, unit_d):
     """``(sum d (r+s)^2, sum d (r+s) z)`` for the true residual ``r + s``."""
     rdr = 0.0
@@ -372,23 +373,44 @@ def logistic_loss(eta, y, d, S):
 
 @njit(cache=True, nogil=True)
 def logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1, l2, positive,
-                 theta, c):
+                 fit_intercept, grad, c):
     """Primal value and duality gap of the penalized logistic problem at ``eta = X w + b``.
 
-    ``theta`` and ``c`` are work buffers (n_samples and n_features).
+    ``grad`` receives minus the loss gradient in ``eta``, ``d y sigma(-y eta) / S``; ``c`` is
+    a work buffer (n_features). The dual point takes the probabilities
+    ``p_i = sigma(-y_i eta_i)``; with an intercept those of the heavier class are shrunk so
+    that ``sum_i theta_i = 0`` (dual feasibility for the unpenalized intercept, keeping
+    ``p`` in [0, 1]), then all are scaled for the l1 constraints.
     """
+    n_samples = eta.shape[0]
     n_features = w.shape[0]
-    for i in range(eta.shape[0]):
-        theta[i] = d[i] * y[i] * _sigmoid(-y[i] * eta[i]) / S
+    p = np.empty(n_samples)
+    mass_pos = 0.0
+    mass_neg = 0.0
+    for i in range(n_samples):
+        p[i] = _sigmoid(-y[i] * eta[i])
+        grad[i] = d[i] * y[i] * p[i] / S
+        if y[i] > 0:
+            mass_pos += d[i] * p[i]
+        else:
+            mass_neg += d[i] * p[i]
+    if fit_intercept and mass_pos > 0.0 and mass_neg > 0.0:
+        shrink_pos = min(1.0, mass_neg / mass_pos)
+        shrink_neg = min(1.0, mass_pos / mass_neg)
+        for i in range(n_samples):
+            p[i] *= shrink_pos if y[i] > 0 else shrink_neg
+    theta = np.empty(n_samples)
+    for i in range(n_samples):
+        theta[i] = d[i] * y[i] * p[i] / S
     cols = np.arange(n_features)
     xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, theta, theta, True, c)
     primal = logistic_loss(eta, y, d, S) + penalty_value(w, l1, l2)
     scale = _dual_scale(cols, c, l1, l2, positive)
     dual = 0.0
-    for i in range(eta.shape[0]):
+    for i in range(n_samples):
         if d[i] != 0.0:
-            p = scale * _sigmoid(-y[i] * eta[i])
-            dual -= d[i] * (_xlogx(p) + _xlogx(1.0 - p))
+            q = scale * p[i]
+            dual -= d[i] * (_xlogx(q) + _xlogx(1.0 - q))
     dual /= S
     dual -= _conj_penalty_sum(cols, c, scale, l1, l2, positive)
     return primal, primal - dual
@@ -424,7 +446,7 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
     it = 0
     for it in range(max_newton + 1):
         primal, gap = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1,
-                                   l2, positive, theta, c)
+                                   l2, positive, fit_intercept, theta, c)
         if gap <= tol_abs:
             converged = True
             break
@@ -486,7 +508,15 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
                 accepted = True
                 break
             step *= 0.5
-        if not accepted:
+        if not accepted or f_try >= loss_old + pen_old - 1e-15 * abs(loss_old + pen_old):
+            # no representable decrease left: the gap cannot shrink further in floating point
+            if accepted:
+                eta[:] = theta
+                w[:] = c
+                b += step * db
+            primal, gap = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w,
+                                       l1, l2, positive, fit_intercept, theta, c)
+            converged = gap <= tol_abs
             break
         eta[:] = theta
         w[:] = c

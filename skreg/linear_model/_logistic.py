@@ -96,6 +96,11 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
         self.positive = positive
         self.solver = solver
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary only
+        return tags
+
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -119,8 +124,9 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
         classes, y_idx = np.unique(y, return_inverse=True)
         if classes.shape[0] != 2:
             raise ValueError(
-                f"SparseLogisticRegression is a binary classifier: y has "
-                f"{classes.shape[0]} class(es) {classes.tolist()[:5]}, it needs exactly 2."
+                f"Only binary classification is supported: SparseLogisticRegression "
+                f"needs exactly 2 classes, y has {classes.shape[0]} class(es) "
+                f"{classes.tolist()[:5]}."
             )
         self.classes_ = classes
         y_pm = np.where(y_idx == 1, 1.0, -1.0)
@@ -187,7 +193,8 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        scores = self.decision_function(X)  # checks fitted before classes_ is read
+        return self.classes_[(scores > 0).astype(int)]
 
     def predict_proba(self, X):
         """Class probabilities, columns ordered as ``classes_``.

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import _numba_threads
+from .._kernels.linalg import matvec, xt_dot_weighted
 from .._validation import csc_parts
 from ._cd import column_stats, enet_ws_solve
-from .._kernels.linalg import matvec, xt_dot_weighted
 
 DEFAULT_P0 = 10
 

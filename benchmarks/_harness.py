@@ -1,0 +1,372 @@
+"""Shared machinery of the benchmark scripts: accuracy (duality gaps), tolerance search, timing.
+
+Every solver, skreg's and the anchors', is judged by the *same* accuracy measure computed here
+from the coefficients it returns: the relative duality gap ``gap / P(0, b_opt)`` of the problem
+as skreg states it (see ``.notes/CONTRACT.md``). Solvers' own ``tol`` parameters mean different
+things, so :func:`search_tol` finds, per solver and case, the loosest ``tol`` at which the
+measured relative gap is below the target, and :func:`time_fit` times the fit at that ``tol``.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: tolerances tried by the tolerance search, loosest first
+TOLS = tuple(10.0**-k for k in range(2, 13))
+
+
+def log(*args):
+    """Print a progress line immediately."""
+    print(*args, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# duality gaps
+# --------------------------------------------------------------------------------------------
+class GapMeter:
+    """Relative duality gaps of the benchmarked problems, from ``skreg.reference``.
+
+    The gap of every solver's output is computed by the benchmark itself (never taken from
+    the solver) and divided by the objective at ``w = 0`` with the best intercept.
+    """
+
+    backend = "skreg.reference"
+
+    def __init__(self):
+        from skreg.reference import (
+            enet_duality_gap,
+            enet_null_objective,
+            logistic_duality_gap,
+            logistic_null_objective,
+        )
+
+        self._enet = (enet_duality_gap, enet_null_objective)
+        self._logistic = (logistic_duality_gap, logistic_null_objective)
+
+    @staticmethod
+    def _relative(funcs, X, y, coef, intercept, alpha, l1_ratio, fit_intercept):
+        gap_fn, null_fn = funcs
+        coef = np.asarray(coef, dtype=np.float64).ravel()
+        intercept = float(np.ravel(intercept)[0]) if np.ndim(intercept) else float(intercept)
+        gap = gap_fn(
+            X, y, coef, intercept, alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept
+        )
+        return float(gap) / float(null_fn(y, fit_intercept=fit_intercept))
+
+    def enet(self, X, y, coef, intercept=0.0, *, alpha, l1_ratio=1.0, fit_intercept=True):
+        """Relative gap of the elastic net (sklearn scaling) at ``(coef, intercept)``."""
+        return self._relative(self._enet, X, y, coef, intercept, alpha, l1_ratio, fit_intercept)
+
+    def logistic(self, X, y, coef, intercept=0.0, *, alpha, l1_ratio=1.0, fit_intercept=False):
+        """Relative gap of penalized logistic regression (``y`` in {-1, 1}, mean loss)."""
+        return self._relative(
+            self._logistic, X, y, coef, intercept, alpha, l1_ratio, fit_intercept
+        )
+
+
+def alpha_max_enet(X, y, *, l1_ratio=1.0, fit_intercept=True):
+    """Smallest alpha for which the elastic-net solution is zero (sklearn scaling)."""
+    # X.T @ (y - mean(y)) equals the correlation with the centred columns of X
+    y_c = y - y.mean() if fit_intercept else y
+    corr = X.T @ y_c
+    return float(np.abs(corr).max() / (X.shape[0] * l1_ratio))
+
+
+def alpha_max_logistic(X, y):
+    """Smallest alpha for which l1 logistic regression without intercept gives zero."""
+    return float(np.abs(X.T @ y).max() / (2.0 * X.shape[0]))
+
+
+# --------------------------------------------------------------------------------------------
+# tolerance search and timing
+# --------------------------------------------------------------------------------------------
+class FitFailed(Exception):
+    """Raised by a solver wrapper when the underlying library errors out."""
+
+
+def _run(fit, tol):
+    """Run ``fit(tol)``, return (result, seconds, convergence warning seen)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        result = fit(tol)
+        seconds = time.perf_counter() - start
+    convergence = any("onverge" in type(w.message).__name__ for w in caught)
+    return result, seconds, convergence
+
+
+def search_tol(fit, measure, *, target, tols=TOLS, hint=None, max_fit_seconds=np.inf):
+    """Find the loosest ``tol`` at which ``measure(fit(tol)) <= target``.
+
+    The search assumes that the measured gap decreases when ``tol`` decreases. It starts at
+    ``hint`` (default: the loosest tolerance), moves to looser tolerances while the target is
+    reached and to tighter ones while it is not.
+
+    Parameters
+    ----------
+    fit : callable
+        ``fit(tol) -> result``; may raise.
+    measure : callable
+        ``measure(result) -> float``, the relative duality gap.
+    target : float
+        Relative gap to reach.
+    tols : sequence of float
+        Candidate tolerances, loosest first.
+    hint : float or None
+        Tolerance to try first (e.g. the one found on a similar case).
+    max_fit_seconds : float
+        Stop searching tighter tolerances after a fit that took longer than this without
+        reaching the target.
+
+    Returns
+    -------
+    dict
+        ``tol`` (None if never reached), ``gap`` at that tol, ``seconds`` of that fit,
+        ``result``, ``best_gap`` over all tries, ``trials`` (list of (tol, gap, seconds)),
+        ``reason`` why the search stopped if the target was not reached, and ``error`` (str)
+        if a fit raised.
+    """
+    tols = list(tols)
+    start = 0
+    if hint is not None:
+        start = int(np.argmin([abs(np.log10(t) - np.log10(hint)) for t in tols]))
+    trials = []
+    outcome = {}  # index -> (gap, seconds, result, convergence warning)
+
+    def attempt(index):
+        result, seconds, conv = _run(fit, tols[index])
+        gap = float(measure(result))
+        trials.append((tols[index], gap, seconds))
+        outcome[index] = (gap, seconds, result, conv)
+        return gap <= target, seconds
+
+    found = None
+    reason = None
+    try:
+        ok, seconds = attempt(start)
+        if ok:
+            found = start
+            index = start - 1
+            while index >= 0:
+                ok, seconds = attempt(index)
+                if not ok:
+                    break
+                found = index
+                index -= 1
+        else:
+            index = start + 1
+            while True:
+                if seconds > max_fit_seconds:
+                    reason = f"fit took {seconds:.1f} s > {max_fit_seconds:g} s budget"
+                    break
+                if index >= len(tols):
+                    reason = f"not reached at tol={tols[-1]:g}"
+                    break
+                ok, seconds = attempt(index)
+                if ok:
+                    found = index
+                    break
+                index += 1
+    except Exception as exc:  # an anchor crashing must not stop the benchmark
+        return {
+            "tol": None,
+            "gap": None,
+            "seconds": None,
+            "result": None,
+            "best_gap": min((t[1] for t in trials), default=None),
+            "trials": trials,
+            "reason": "error",
+            "error": f"{type(exc).__name__}: {exc}"[:500],
+        }
+    best_gap = min(t[1] for t in trials)
+    if found is None:
+        return {
+            "tol": None,
+            "gap": None,
+            "seconds": None,
+            "result": None,
+            "best_gap": best_gap,
+            "trials": trials,
+            "reason": reason,
+            "error": None,
+        }
+    gap, seconds, result, conv = outcome[found]
+    return {
+        "tol": tols[found],
+        "gap": gap,
+        "seconds": seconds,
+        "result": result,
+        "convergence_warning": conv,
+        "best_gap": best_gap,
+        "trials": trials,
+        "reason": None,
+        "error": None,
+    }
+
+
+def n_repeats(seconds, max_repeats):
+    """Number of timed repeats for a fit that takes ``seconds``: 5 / 3 / 1 (capped)."""
+    if seconds < 1.0:
+        k = 5
+    elif seconds < 10.0:
+        k = 3
+    else:
+        k = 1
+    return max(1, min(k, max_repeats))
+
+
+def time_fit(fit, measure, tol, repeats):
+    """Time ``repeats`` fits at ``tol``; return times, gaps, the worst gap, the last result."""
+    times, gaps = [], []
+    result = None
+    for _ in range(repeats):
+        result, seconds, _ = _run(fit, tol)
+        times.append(seconds)
+        gaps.append(float(measure(result)))
+    return {
+        "result": result,
+        "times": times,
+        "median_s": float(np.median(times)),
+        "min_s": float(np.min(times)),
+        "repeats": repeats,
+        "gaps": gaps,
+        "max_gap": float(np.max(gaps)),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# environment, compile timings, output
+# --------------------------------------------------------------------------------------------
+def versions(modules):
+    """Return ``{name: version or None}`` for importable modules."""
+    out = {}
+    for name in modules:
+        try:
+            module = __import__(name)
+        except Exception:
+            out[name] = None
+            continue
+        out[name] = getattr(module, "__version__", "unknown")
+    return out
+
+
+def machine_info():
+    """Cores, platform and BLAS/OpenMP thread pools as seen by threadpoolctl."""
+    info = {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": sys.version.split()[0],
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpools"] = [
+            {k: pool.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
+            for pool in threadpool_info()
+        ]
+    except Exception as exc:  # threadpoolctl missing: not essential
+        info["threadpools"] = f"unavailable: {exc}"
+    return info
+
+
+_COMPILE_SCRIPT = r"""
+import json, sys, time
+import numpy as np
+rng = np.random.default_rng(0)
+X = np.asfortranarray(rng.standard_normal((60, 120)))
+y = X[:, :5].sum(axis=1) + 0.1 * rng.standard_normal(60)
+if sys.argv[1] == "SparseLogisticRegression":
+    y = np.where(y > 0, 1.0, -1.0)
+t0 = time.perf_counter()
+import skreg
+t1 = time.perf_counter()
+est = getattr(skreg, sys.argv[1])(alpha=0.05)
+est.fit(X, y)
+t2 = time.perf_counter()
+print("RESULT " + json.dumps({"import_s": t1 - t0, "first_fit_s": t2 - t1}))
+"""
+
+
+def compile_timings(estimators, timeout=600):
+    """Time ``import skreg`` + first fit in fresh processes, with an empty then a warm cache.
+
+    For each estimator a new empty ``NUMBA_CACHE_DIR`` is created: the first subprocess
+    compiles every kernel the fit needs (cold), the second one loads them from the cache
+    (warm).
+
+    Returns
+    -------
+    dict
+        ``{estimator: {"cold": {...}, "warm": {...}}}`` with ``import_s``, ``first_fit_s``,
+        ``total_s`` and, if the subprocess failed, ``error``.
+    """
+    out = {}
+    for name in estimators:
+        out[name] = {}
+        with tempfile.TemporaryDirectory(prefix="skreg-numba-cache-") as cache_dir:
+            env = dict(os.environ)
+            env["NUMBA_CACHE_DIR"] = cache_dir
+            env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+            for state in ("cold", "warm"):
+                try:
+                    proc = subprocess.run(
+                        [sys.executable, "-c", _COMPILE_SCRIPT, name],
+                        env=env,
+                        cwd=REPO_ROOT,
+                        capture_output=True,
+                        text=True,
+                        timeout=timeout,
+                    )
+                    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+                    if proc.returncode != 0 or not lines:
+                        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+                        raise RuntimeError(tail[0] if tail else f"exit {proc.returncode}")
+                    res = json.loads(lines[-1][len("RESULT ") :])
+                    res["total_s"] = res["import_s"] + res["first_fit_s"]
+                except Exception as exc:
+                    res = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+                out[name][state] = res
+                log(f"  compile {name} {state}: {res}")
+    return out
+
+
+def format_seconds(seconds):
+    """Short human-readable duration."""
+    if seconds is None:
+        return "-"
+    if seconds < 1e-2:
+        return f"{seconds * 1e3:.2f} ms"
+    if seconds < 1:
+        return f"{seconds * 1e3:.0f} ms"
+    if seconds < 100:
+        return f"{seconds:.2f} s"
+    return f"{seconds:.0f} s"
+
+
+def write_json(path, payload):
+    """Write ``payload`` as indented JSON atomically (so partial runs leave a valid file)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(payload, handle, indent=1, default=_json_default)
+    os.replace(tmp, path)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)

@@ -1,0 +1,182 @@
+"""Tests of skreg._kernels.linalg: column products on dense and CSC designs vs numpy."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skreg._kernels.linalg import (
+    col_axpy,
+    col_dot,
+    col_dot_weighted,
+    matvec,
+    weighted_col_moments,
+    xt_dot,
+    xt_dot_weighted,
+)
+
+N_SAMPLES, N_FEATURES = 23, 11
+EMPTY_COLS = (2, 7)
+
+
+def _dense_matrix(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N_SAMPLES, N_FEATURES))
+    X[rng.random(X.shape) < 0.6] = 0.0
+    X[:, list(EMPTY_COLS)] = 0.0  # empty columns (no stored entries in CSC)
+    X[:, 0] = 0.0
+    X[5, 0] = 3.0  # a column with a single entry
+    return np.asfortranarray(X)
+
+
+def _parts(X, kind):
+    """The kernel's ``(Xd, data, indices, indptr, is_sparse)`` for the requested storage."""
+    if kind == "dense":
+        empty_i = np.empty(0, dtype=np.int32)
+        return (np.asfortranarray(X), np.empty(0), empty_i, empty_i, False)
+    Xs = sp.csc_matrix(X)
+    Xs.eliminate_zeros()
+    Xs.sort_indices()
+    itype = np.int32 if kind == "csc32" else np.int64
+    assert all(Xs.indptr[j] == Xs.indptr[j + 1] for j in EMPTY_COLS)
+    return (
+        np.empty((0, 0), order="F"),
+        Xs.data.copy(),
+        Xs.indices.astype(itype),
+        Xs.indptr.astype(itype),
+        True,
+    )
+
+
+KINDS = ["dense", "csc32", "csc64"]
+
+
+def _freeze(parts):
+    """Read-only views of the kernel inputs: any write into them raises."""
+    out = []
+    for a in parts:
+        if isinstance(a, np.ndarray):
+            a = a.view()
+            a.flags.writeable = False
+        out.append(a)
+    return tuple(out)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_col_dot_and_weighted(kind):
+    X = _dense_matrix()
+    rng = np.random.default_rng(1)
+    v = rng.standard_normal(N_SAMPLES)
+    d = rng.uniform(0.0, 2.0, N_SAMPLES)
+    parts = _freeze(_parts(X, kind))
+    for j in range(N_FEATURES):
+        np.testing.assert_allclose(col_dot(*parts, j, v), X[:, j] @ v, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(col_dot_weighted(*parts, j, d, v, False), X[:, j] @ (d * v),
+                                   rtol=1e-13, atol=1e-14)
+        # unit_d ignores d
+        np.testing.assert_allclose(col_dot_weighted(*parts, j, d, v, True), X[:, j] @ v,
+                                   rtol=1e-13, atol=1e-14)
+    for j in EMPTY_COLS:
+        assert col_dot(*parts, j, v) == 0.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_col_axpy_updates_only_the_buffer(kind):
+    X = _dense_matrix()
+    rng = np.random.default_rng(2)
+    parts = _freeze(_parts(X, kind))
+    for j in range(N_FEATURES):
+        v = rng.standard_normal(N_SAMPLES)
+        expected = v + 0.37 * X[:, j]
+        col_axpy(*parts, j, 0.37, v)
+        np.testing.assert_allclose(v, expected, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_matvec(kind):
+    X = _dense_matrix()
+    rng = np.random.default_rng(3)
+    parts = _freeze(_parts(X, kind))
+    w = rng.standard_normal(N_FEATURES)
+    w[[1, 4]] = 0.0
+    out = np.full(N_SAMPLES, np.nan)  # garbage on entry: matvec overwrites it
+    matvec(*parts, N_SAMPLES, w, out)
+    np.testing.assert_allclose(out, X @ w, rtol=1e-13, atol=1e-14)
+    matvec(*parts, N_SAMPLES, np.zeros(N_FEATURES), out)
+    np.testing.assert_array_equal(out, 0.0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("unit_d", [False, True])
+def test_xt_dot_weighted(kind, unit_d):
+    X = _dense_matrix()
+    rng = np.random.default_rng(4)
+    parts = _freeze(_parts(X, kind))
+    v = rng.standard_normal(N_SAMPLES)
+    d = np.ones(N_SAMPLES) if unit_d else rng.uniform(0.0, 2.0, N_SAMPLES)
+    d[3] = 0.0 if not unit_d else 1.0
+    cols = np.array([10, 0, 2, 5, 7, 5], dtype=np.int64)  # any order, repeats, empty columns
+    out = np.empty(cols.size)
+    xt_dot_weighted(*parts, cols, d, v, unit_d, out)
+    np.testing.assert_allclose(out, X[:, cols].T @ (d * v), rtol=1e-13, atol=1e-14)
+    # convenience wrapper: all columns
+    np.testing.assert_allclose(xt_dot(*parts, v), X.T @ v, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("unit_d", [False, True])
+def test_weighted_col_moments(kind, unit_d):
+    X = _dense_matrix()
+    rng = np.random.default_rng(5)
+    parts = _freeze(_parts(X, kind))
+    d = np.ones(N_SAMPLES) if unit_d else rng.uniform(0.0, 2.0, N_SAMPLES)
+    first = np.full(N_FEATURES, np.nan)
+    second = np.full(N_FEATURES, np.nan)
+    weighted_col_moments(*parts, N_FEATURES, d, unit_d, first, second)
+    np.testing.assert_allclose(first, d @ X, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(second, d @ X**2, rtol=1e-13, atol=1e-14)
+    for j in EMPTY_COLS:
+        assert first[j] == 0.0 and second[j] == 0.0
+
+
+def test_dense_and_sparse_kernels_agree():
+    """Dense and CSC agree to rounding; int32 and int64 CSC indices agree exactly."""
+    X = _dense_matrix(seed=9)
+    rng = np.random.default_rng(6)
+    v = rng.standard_normal(N_SAMPLES)
+    d = rng.uniform(0.1, 2.0, N_SAMPLES)
+    cols = np.arange(N_FEATURES, dtype=np.int64)
+    results = {}
+    for kind in KINDS:
+        parts = _parts(X, kind)
+        out = np.empty(N_FEATURES)
+        xt_dot_weighted(*parts, cols, d, v, False, out)
+        first, second = np.empty(N_FEATURES), np.empty(N_FEATURES)
+        weighted_col_moments(*parts, N_FEATURES, d, False, first, second)
+        mv = np.empty(N_SAMPLES)
+        matvec(*parts, N_SAMPLES, v[:N_FEATURES], mv)
+        results[kind] = np.concatenate([out, first, second, mv])
+    np.testing.assert_allclose(results["csc32"], results["dense"], rtol=1e-13, atol=1e-14)
+    np.testing.assert_array_equal(results["csc32"], results["csc64"])
+
+
+def test_inputs_are_not_modified():
+    X = _dense_matrix()
+    rng = np.random.default_rng(8)
+    v = rng.standard_normal(N_SAMPLES)
+    d = rng.uniform(0.0, 2.0, N_SAMPLES)
+    for kind in KINDS:
+        parts = _parts(X, kind)
+        before = [a.copy() if isinstance(a, np.ndarray) else a for a in parts]
+        v0, d0 = v.copy(), d.copy()
+        cols = np.arange(N_FEATURES, dtype=np.int64)
+        out = np.empty(N_FEATURES)
+        xt_dot_weighted(*parts, cols, d, v, False, out)
+        weighted_col_moments(*parts, N_FEATURES, d, False, np.empty(N_FEATURES),
+                             np.empty(N_FEATURES))
+        matvec(*parts, N_SAMPLES, np.ones(N_FEATURES), np.empty(N_SAMPLES))
+        col_dot_weighted(*parts, 3, d, v, False)
+        for a, b in zip(parts, before):
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(v, v0)
+        np.testing.assert_array_equal(d, d0)

@@ -1,0 +1,270 @@
+"""Tests of the numba building blocks of skreg/linear_model/_cd.py.
+
+The duality gap and primal value that the working-set solver computes (from its stored
+residual and implicit centering) are compared at random points with the independent numpy
+implementation of :mod:`skreg.reference`; the kernels must not write into their inputs.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skreg._kernels.linalg import matvec
+from skreg._validation import csc_parts
+from skreg.linear_model._cd import (
+    column_stats,
+    enet_ws_solve,
+    logistic_gap,
+    logistic_loss,
+    penalty_value,
+)
+from skreg.reference import (
+    enet,
+    enet_duality_gap,
+    enet_objective,
+    logistic_duality_gap,
+    logistic_objective,
+)
+
+P0 = 10
+
+
+def _design(kind, n=25, p=12, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    if kind == "sparse":
+        X[rng.random(X.shape) < 0.6] = 0.0
+        X[:, 4] = 0.0  # an empty column
+        Xs = sp.csc_matrix(X)
+        Xs.sort_indices()
+        return Xs
+    return np.asfortranarray(X)
+
+
+def _prepare(X, y, sw, fit_intercept):
+    """The kernel inputs, as skreg.linear_model._problem.QuadraticProblem builds them."""
+    n, p = X.shape
+    parts = csc_parts(X)
+    d = np.ones(n) if sw is None else np.ascontiguousarray(sw, dtype=np.float64)
+    unit_d = sw is None
+    S = float(d.sum())
+    mu, lips, normx = np.zeros(p), np.empty(p), np.empty(p)
+    sd = column_stats(*parts, p, d, unit_d, fit_intercept, S, mu, lips, normx)
+    y_offset = float(d @ y / sd) if fit_intercept else 0.0
+    z = np.ascontiguousarray(y - y_offset)
+    return dict(parts=parts, d=d, unit_d=unit_d, S=S, mu=mu, sd=sd, lips=lips, normx=normx,
+                z=z, y_offset=y_offset)
+
+
+def _kernel_gap(prep, w, l1, l2, positive):
+    """Primal, gap and implicit intercept of the kernel at ``w`` (no epoch is run)."""
+    parts, z = prep["parts"], prep["z"]
+    Xw = np.empty(z.shape[0])
+    matvec(*parts, z.shape[0], w, Xw)
+    r = z - Xw
+    s0 = float(prep["mu"] @ w)
+    w_work = w.copy()
+    screened = np.zeros(w.shape[0], dtype=np.bool_)
+    s, n_epochs, gap, primal, _ = enet_ws_solve(
+        *parts, z, prep["d"], prep["unit_d"], prep["S"], prep["mu"], prep["sd"], prep["lips"],
+        prep["normx"], l1, l2, positive, w_work, r, s0, screened, 0, 0.0, P0, True, True)
+    assert n_epochs == 0
+    np.testing.assert_array_equal(w_work, w)  # no epoch: w untouched
+    return primal, gap, prep["y_offset"] - s
+
+
+CASES = [
+    # (kind, fit_intercept, weighted samples, l1_ratio, positive)
+    ("dense", True, False, 1.0, False),
+    ("dense", False, False, 1.0, False),
+    ("dense", True, True, 1.0, False),
+    ("dense", False, True, 0.5, False),
+    ("dense", True, False, 0.3, False),
+    ("dense", True, False, 0.0, False),
+    ("dense", True, True, 1.0, True),
+    ("dense", False, False, 0.6, True),
+    ("sparse", True, False, 1.0, False),
+    ("sparse", False, True, 1.0, False),
+    ("sparse", True, True, 0.5, False),
+    ("sparse", True, False, 1.0, True),
+]
+
+
+@pytest.mark.parametrize("kind, fit_intercept, weighted, l1_ratio, positive", CASES)
+def test_gap_at_random_points_matches_reference(kind, fit_intercept, weighted, l1_ratio,
+                                                 positive):
+    rng = np.random.default_rng(42)
+    X = _design(kind)
+    n, p = X.shape
+    y = rng.standard_normal(n) + 1.5
+    sw = None
+    if weighted:
+        sw = rng.uniform(0.0, 2.0, n)
+        sw[[0, 5]] = 0.0
+    v = rng.uniform(0.5, 2.0, p)  # penalty weights, all positive
+    prep = _prepare(X, y, sw, fit_intercept)
+    for trial in range(8):
+        alpha = 10.0 ** rng.uniform(-2.5, 0.0)
+        w = rng.standard_normal(p) * rng.uniform(0.01, 1.0)
+        w[rng.random(p) < 0.4] = 0.0
+        if positive:
+            w = np.abs(w)
+        if trial == 0:
+            w[:] = 0.0
+        l1 = alpha * l1_ratio * v
+        l2 = alpha * (1.0 - l1_ratio) * v
+        primal, gap, intercept = _kernel_gap(prep, w, l1, l2, positive)
+        kw = dict(alpha=alpha, l1_ratio=l1_ratio, sample_weight=sw, weights=v)
+        ref_primal = enet_objective(X, y, w, intercept, **kw)
+        ref_gap = enet_duality_gap(X, y, w, intercept, positive=positive,
+                                   fit_intercept=fit_intercept, **kw)
+        scale = max(1.0, ref_primal)
+        assert primal == pytest.approx(ref_primal, rel=1e-12, abs=1e-13)
+        assert abs(gap - ref_gap) <= 1e-11 * scale, (trial, gap, ref_gap)
+        assert gap >= -1e-13 * scale
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "reported to lead: the kernel duality gap ignores the constraint X_j^T theta = 0 of "
+    "unpenalized features (l1_j = l2_j = 0), so it is not an upper bound on P(w) - P*: "
+    "at w = 0 it is 0 whatever the fit of the free features (WeightedLasso with a zero "
+    "weight returns coef_ = 0 at large alpha)."))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gap_bounds_suboptimality_with_unpenalized_features(fit_intercept):
+    rng = np.random.default_rng(3)
+    X = _design("dense", n=30, p=6, seed=3)
+    y = X @ np.array([1.0, 2.0, 0.0, 0.0, 3.0, 0.0]) + 0.1 * rng.standard_normal(30)
+    v = np.array([0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    prep = _prepare(X, y, None, fit_intercept)
+    for alpha in (10.0, 0.1):
+        ref = enet(X, y, alpha=alpha, weights=v, fit_intercept=fit_intercept)
+        for w in (np.zeros(6), 0.5 * ref.coef):
+            primal, gap, intercept = _kernel_gap(prep, w, alpha * v, 0.0 * v, False)
+            subopt = primal - ref.objective
+            assert subopt > 1e-6  # these points are far from optimal
+            assert gap >= subopt * (1 - 1e-9), (alpha, gap, subopt)
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_column_stats(kind, fit_intercept):
+    rng = np.random.default_rng(1)
+    X = _design(kind)
+    Xd = X.toarray() if sp.issparse(X) else X
+    n, p = X.shape
+    d = rng.uniform(0.0, 2.0, n)
+    S = float(d.sum())
+    mu, lips, normx = np.zeros(p), np.empty(p), np.empty(p)
+    sd = column_stats(*csc_parts(X), p, d, False, fit_intercept, S, mu, lips, normx)
+    assert sd == pytest.approx(d.sum(), rel=1e-14)
+    exp_mu = d @ Xd / d.sum() if fit_intercept else np.zeros(p)
+    Xc = Xd - exp_mu
+    np.testing.assert_allclose(mu, exp_mu, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(lips, d @ Xc**2 / S, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(normx, np.sqrt(d @ Xc**2), rtol=1e-12, atol=1e-14)
+    assert lips[4] == 0.0 if kind == "sparse" else True  # empty column
+
+
+def test_column_stats_constant_column_has_zero_curvature():
+    rng = np.random.default_rng(2)
+    X = np.asfortranarray(rng.standard_normal((20, 3)))
+    X[:, 1] = 7.0
+    d = np.ones(20)
+    mu, lips, normx = np.zeros(3), np.empty(3), np.empty(3)
+    column_stats(*csc_parts(X), 3, d, True, True, 20.0, mu, lips, normx)
+    assert lips[1] == 0.0 and normx[1] == 0.0
+    assert mu[1] == pytest.approx(7.0)
+
+
+def test_penalty_value():
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal(15)
+    w[::3] = 0.0
+    l1, l2 = rng.uniform(0, 1, 15), rng.uniform(0, 1, 15)
+    expected = np.sum(l1 * np.abs(w) + 0.5 * l2 * w**2)
+    assert penalty_value(w, l1, l2) == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("positive", [False, True])
+def test_logistic_gap_at_random_points_matches_reference(kind, fit_intercept, l1_ratio,
+                                                         positive):
+    rng = np.random.default_rng(5)
+    X = _design(kind, n=40, p=10, seed=5)
+    n, p = X.shape
+    y = np.where(rng.random(n) < 0.4, 1.0, -1.0)
+    sw = rng.uniform(0.0, 2.0, n)
+    sw[3] = 0.0
+    S = float(sw.sum())
+    parts = csc_parts(X)
+    for _ in range(6):
+        alpha = 10.0 ** rng.uniform(-3, -0.5)
+        w = rng.standard_normal(p) * 0.5
+        w[rng.random(p) < 0.5] = 0.0
+        if positive:
+            w = np.abs(w)
+        b = rng.standard_normal() if fit_intercept else 0.0
+        eta = np.asarray(X @ w).ravel() + b
+        l1 = np.full(p, alpha * l1_ratio)
+        l2 = np.full(p, alpha * (1.0 - l1_ratio))
+        grad = np.empty(n)
+        primal, gap = logistic_gap(*parts, y, sw, S, eta, w, l1, l2, positive, fit_intercept,
+                                   grad, np.empty(p))
+        kw = dict(alpha=alpha, l1_ratio=l1_ratio, sample_weight=sw)
+        ref_primal = logistic_objective(X, y, w, b, **kw)
+        ref_gap = logistic_duality_gap(X, y, w, b, positive=positive,
+                                       fit_intercept=fit_intercept, **kw)
+        assert primal == pytest.approx(ref_primal, rel=1e-12)
+        assert gap == pytest.approx(ref_gap, rel=1e-9, abs=1e-12)
+        # grad is minus the loss gradient in eta: sw y sigma(-y eta) / S
+        np.testing.assert_allclose(grad, sw * y / (1.0 + np.exp(y * eta)) / S, rtol=1e-12,
+                                   atol=1e-15)
+        loss = logistic_loss(eta, y, sw, S)
+        assert loss == pytest.approx(logistic_objective(X, y, w, b, alpha=0.0,
+                                                        sample_weight=sw), rel=1e-13)
+
+
+def test_logistic_loss_is_stable_for_large_margins():
+    eta = np.array([800.0, -800.0, 0.0])
+    y = np.array([1.0, 1.0, -1.0])
+    d = np.ones(3)
+    loss = logistic_loss(eta, y, d, 3.0)
+    assert np.isfinite(loss)
+    assert loss == pytest.approx((0.0 + 800.0 + np.log(2.0)) / 3.0, rel=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_ws_solver_does_not_write_into_inputs(kind):
+    rng = np.random.default_rng(6)
+    X = _design(kind, n=30, p=40, seed=6)
+    n, p = X.shape
+    y = rng.standard_normal(n)
+    sw = rng.uniform(0.5, 1.5, n)
+    prep = _prepare(X, y, sw, True)
+    l1 = np.full(p, 0.05)
+    l2 = np.full(p, 0.01)
+    inputs = [*prep["parts"], prep["z"], prep["d"], prep["mu"], prep["lips"], prep["normx"],
+              l1, l2]
+    before = [a.copy() if isinstance(a, np.ndarray) else a for a in inputs]
+    w = np.zeros(p)
+    r = prep["z"].copy()
+    screened = np.zeros(p, dtype=np.bool_)
+    s, n_epochs, gap, primal, converged = enet_ws_solve(
+        *prep["parts"], prep["z"], prep["d"], False, prep["S"], prep["mu"], prep["sd"],
+        prep["lips"], prep["normx"], l1, l2, False, w, r, 0.0, screened, 10_000, 1e-12, P0,
+        True, True)
+    assert converged and n_epochs > 0
+    for a, b in zip(inputs, before):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+    # the work buffers hold a consistent state: r = z - X w, s = mu^T w
+    Xd = X.toarray() if sp.issparse(X) else X
+    np.testing.assert_allclose(r, prep["z"] - Xd @ w, atol=1e-10)
+    assert s == pytest.approx(prep["mu"] @ w, abs=1e-12)
+    intercept = prep["y_offset"] - s
+    # l1 = alpha l1_ratio = 0.05 and l2 = alpha (1 - l1_ratio) = 0.01
+    kw = dict(alpha=0.06, l1_ratio=0.05 / 0.06, sample_weight=sw)
+    assert abs(gap - enet_duality_gap(X, y, w, intercept, **kw)) <= 1e-11
+    assert primal == pytest.approx(enet_objective(X, y, w, intercept, **kw), rel=1e-12)
