@@ -96,27 +96,48 @@ def xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, ou
                                       unit_d)
 
 
-@njit(cache=True, nogil=True, parallel=True, fastmath=REDUCE)
+@njit(cache=True, nogil=True, fastmath=REDUCE)
+def col_moments(Xd, data, indices, indptr, is_sparse, j, d, unit_d):
+    """``(sum_i d_i X_ij, sum_i d_i X_ij^2)``."""
+    s1 = 0.0
+    s2 = 0.0
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            x = data[k]
+            dx = x if unit_d else d[indices[k]] * x
+            s1 += dx
+            s2 += dx * x
+    else:
+        for i in range(Xd.shape[0]):
+            x = Xd[i, j]
+            dx = x if unit_d else d[i] * x
+            s1 += dx
+            s2 += dx * x
+    return s1, s2
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _weighted_col_moments_parallel(Xd, data, indices, indptr, is_sparse, d, unit_d, first,
+                                   second):
+    for j in prange(first.shape[0]):
+        first[j], second[j] = col_moments(Xd, data, indices, indptr, is_sparse, j, d, unit_d)
+
+
+@njit(cache=True, nogil=True)
 def weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d,
                          first, second):
-    """``first[j] = sum_i d_i X_ij`` and ``second[j] = sum_i d_i X_ij^2``, parallel over j."""
-    for j in prange(n_features):
-        s1 = 0.0
-        s2 = 0.0
-        if is_sparse:
-            for k in range(indptr[j], indptr[j + 1]):
-                x = data[k]
-                dx = x if unit_d else d[indices[k]] * x
-                s1 += dx
-                s2 += dx * x
-        else:
-            for i in range(Xd.shape[0]):
-                x = Xd[i, j]
-                dx = x if unit_d else d[i] * x
-                s1 += dx
-                s2 += dx * x
-        first[j] = s1
-        second[j] = s2
+    """``first[j] = sum_i d_i X_ij`` and ``second[j] = sum_i d_i X_ij^2`` for every column.
+
+    Parallel over columns when the pass is large enough to pay (``PARALLEL_MIN_WORK``).
+    """
+    work = indptr[n_features] if is_sparse else d.shape[0] * n_features
+    if work >= PARALLEL_MIN_WORK:
+        _weighted_col_moments_parallel(Xd, data, indices, indptr, is_sparse, d, unit_d, first,
+                                       second)
+    else:
+        for j in range(n_features):
+            first[j], second[j] = col_moments(Xd, data, indices, indptr, is_sparse, j, d,
+                                              unit_d)
 
 
 def xt_dot(Xd, data, indices, indptr, is_sparse, v):

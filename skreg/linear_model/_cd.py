@@ -166,6 +166,107 @@ def _anderson_weights(hist):
 
 
 @njit(cache=True, nogil=True)
+def _candidates(screened):
+    """Indices of the features not screened out."""
+    n_cand = 0
+    for j in range(screened.shape[0]):
+        if not screened[j]:
+            n_cand += 1
+    cand = np.empty(n_cand, dtype=np.int64)
+    k = 0
+    for j in range(screened.shape[0]):
+        if not screened[j]:
+            cand[k] = j
+            k += 1
+    return cand
+
+
+@njit(cache=True, nogil=True)
+def _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive, use_screening,
+                     screened, p0):
+    """Gap-safe screening, then the working set: support, unpenalized, closest to activation.
+
+    A zero feature is screened (provably zero at the optimum) when its dual constraint holds
+    strictly on the whole gap-safe sphere. The others are ranked by the distance of the dual
+    point to their constraint, ``(l1_j - |x_j^T theta|) / ||x_j||``; the working set keeps the
+    ``max(p0, 2 nnz)`` closest plus every non-zero and unpenalized feature, in index order.
+    """
+    n_cand = cand.shape[0]
+    scores = np.empty(n_cand)
+    n_forced = 0
+    nnz = 0
+    for k in range(n_cand):
+        j = cand[k]
+        u = scale * c[k]
+        a = u if positive else abs(u)
+        if w[j] != 0.0:
+            nnz += 1
+            n_forced += 1
+            scores[k] = -np.inf
+        elif l1[j] == 0.0 and lips[j] > 0.0:
+            n_forced += 1
+            scores[k] = -np.inf
+        elif use_screening and l1[j] > 0.0 and a + radius * normx[j] < l1[j]:
+            screened[j] = True
+            scores[k] = np.inf
+        elif normx[j] == 0.0:
+            scores[k] = np.finfo(np.float64).max  # constant column: last, before screened
+        else:
+            scores[k] = (l1[j] - a) / normx[j]
+    n_keep = 0
+    for k in range(n_cand):
+        if not screened[cand[k]]:
+            n_keep += 1
+    ws_size = min(max(p0, 2 * nnz, n_forced), n_keep)
+    return smallest_k_indices(scores, cand, ws_size)
+
+
+@njit(cache=True, nogil=True)
+def _anderson_step(Xd, data, indices, indptr, is_sparse, ws, hist, z, d, unit_d, r, s, mu, S,
+                   l1, l2, positive, w, r_acc):
+    """Anderson extrapolation of the last iterates on ``ws``; kept only if it lowers P.
+
+    Returns the (possibly updated) residual shift ``s``; ``w`` and ``r`` are updated in
+    place when the extrapolated point is accepted.
+    """
+    coefs, ok = _anderson_weights(hist)
+    if not ok:
+        return s
+    K = coefs.shape[0]
+    m = ws.shape[0]
+    w_acc = np.empty(m)
+    for k in range(m):
+        acc = 0.0
+        for q in range(K):
+            acc += coefs[q] * hist[q + 1, k]
+        if positive and acc < 0.0:
+            acc = 0.0
+        w_acc[k] = acc
+    r_acc[:] = r
+    s_acc = s
+    for k in range(m):
+        j = ws[k]
+        delta = w_acc[k] - w[j]
+        if delta != 0.0:
+            col_axpy(Xd, data, indices, indptr, is_sparse, j, -delta, r_acc)
+            s_acc += delta * mu[j]
+    rdr_cur, _ = _residual_stats(r, s, z, d, unit_d)
+    rdr_acc, _ = _residual_stats(r_acc, s_acc, z, d, unit_d)
+    p_cur = 0.5 * rdr_cur / S
+    p_acc = 0.5 * rdr_acc / S
+    for k in range(m):
+        j = ws[k]
+        p_cur += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
+        p_acc += l1[j] * abs(w_acc[k]) + 0.5 * l2[j] * w_acc[k] * w_acc[k]
+    if p_acc >= p_cur:
+        return s
+    for k in range(m):
+        w[ws[k]] = w_acc[k]
+    r[:] = r_acc
+    return s_acc
+
+
+@njit(cache=True, nogil=True)
 def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd, lips, normx,
                   l1, l2, positive, w, r, s, screened, max_epochs, tol_abs, p0, use_screening,
                   use_anderson):
@@ -175,25 +276,13 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
     place (they are the caller's work buffers). ``lips[j] = ||X~_j||_d^2 / S`` and
     ``normx[j] = ||X~_j||_d``. Returns ``(s, n_epochs, gap, primal, converged)``.
     """
-    n_features = w.shape[0]
     n_epochs = 0
-    gap = np.inf
-    primal = np.inf
     converged = False
-    K = ANDERSON_K
+    r_acc = np.empty_like(r)
     while True:
-        # ---- outer iteration: full correlations over the non-screened features
-        n_cand = 0
-        for j in range(n_features):
-            if not screened[j]:
-                n_cand += 1
-        cand = np.empty(n_cand, dtype=np.int64)
-        k = 0
-        for j in range(n_features):
-            if not screened[j]:
-                cand[k] = j
-                k += 1
-        c = np.empty(n_cand)
+        # outer iteration: correlations of every candidate in one (parallel) pass, the gap
+        cand = _candidates(screened)
+        c = np.empty(cand.shape[0])
         _correlations(Xd, data, indices, indptr, is_sparse, cand, d, unit_d, r, s, mu, sd, S, c)
         rdr, rdz = _residual_stats(r, s, z, d, unit_d)
         primal, gap, scale = _quadratic_gap(cand, c, w, rdr, rdz, S, l1, l2, positive)
@@ -202,58 +291,14 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
             break
         if n_epochs >= max_epochs:
             break
-        # ---- gap-safe screening (sphere of radius sqrt(2 gap / S) around the dual point)
         radius = np.sqrt(2.0 * max(gap, 0.0) / S)
-        if use_screening:
-            for k in range(n_cand):
-                j = cand[k]
-                if w[j] == 0.0 and l1[j] > 0.0:
-                    u = scale * c[k]
-                    a = u if positive else abs(u)
-                    if a + radius * normx[j] < l1[j]:
-                        screened[j] = True
-        # ---- working set: support, unpenalized features, then the closest to activation
-        scores = np.empty(n_cand)
-        nnz = 0
-        n_forced = 0
-        for k in range(n_cand):
-            j = cand[k]
-            if w[j] != 0.0:
-                nnz += 1
-                n_forced += 1
-                scores[k] = -np.inf
-            elif screened[j]:
-                scores[k] = np.inf
-            elif l1[j] == 0.0 and lips[j] > 0.0:
-                n_forced += 1
-                scores[k] = -np.inf
-            elif normx[j] == 0.0:
-                scores[k] = np.inf
-            else:
-                u = scale * c[k]
-                a = u if positive else abs(u)
-                scores[k] = (l1[j] - a) / normx[j]
-        ws_size = min(max(p0, 2 * nnz, n_forced), n_cand)
-        ws = smallest_k_indices(scores, cand, ws_size)
-        n_ws = 0
-        for k in range(ws_size):
-            if not screened[ws[k]]:
-                n_ws += 1
-        if n_ws < ws_size:
-            ws2 = np.empty(n_ws, dtype=np.int64)
-            k2 = 0
-            for k in range(ws_size):
-                if not screened[ws[k]]:
-                    ws2[k2] = ws[k]
-                    k2 += 1
-            ws = ws2
-        # ---- inner solve on the working set
+        ws = _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive,
+                              use_screening, screened, p0)
+        # inner iterations on the working set, until its own gap is below tol_in
         tol_in = INNER_TOL_RATIO * gap
-        hist = np.empty((K + 1, ws.shape[0]))
-        n_hist = 0
+        hist = np.empty((ANDERSON_K + 1, ws.shape[0]))
         c_ws = np.empty(ws.shape[0])
-        r_acc = np.empty_like(r)
-        w_acc = np.empty(ws.shape[0])
+        n_hist = 0
         epoch_in = 0
         while n_epochs < max_epochs:
             s = _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd, S,
@@ -264,39 +309,10 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                 for k in range(ws.shape[0]):
                     hist[n_hist, k] = w[ws[k]]
                 n_hist += 1
-                if n_hist == K + 1:
+                if n_hist == ANDERSON_K + 1:
                     n_hist = 0
-                    coefs, ok = _anderson_weights(hist)
-                    if ok:
-                        for k in range(ws.shape[0]):
-                            acc = 0.0
-                            for m in range(K):
-                                acc += coefs[m] * hist[m + 1, k]
-                            if positive and acc < 0.0:
-                                acc = 0.0
-                            w_acc[k] = acc
-                        # residual and shift at the extrapolated point
-                        r_acc[:] = r
-                        s_acc = s
-                        for k in range(ws.shape[0]):
-                            j = ws[k]
-                            delta = w_acc[k] - w[j]
-                            if delta != 0.0:
-                                col_axpy(Xd, data, indices, indptr, is_sparse, j, -delta, r_acc)
-                                s_acc += delta * mu[j]
-                        rdr_cur, _ = _residual_stats(r, s, z, d, unit_d)
-                        rdr_acc, _ = _residual_stats(r_acc, s_acc, z, d, unit_d)
-                        p_cur = 0.5 * rdr_cur / S
-                        p_acc = 0.5 * rdr_acc / S
-                        for k in range(ws.shape[0]):
-                            j = ws[k]
-                            p_cur += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
-                            p_acc += l1[j] * abs(w_acc[k]) + 0.5 * l2[j] * w_acc[k] * w_acc[k]
-                        if p_acc < p_cur:
-                            for k in range(ws.shape[0]):
-                                w[ws[k]] = w_acc[k]
-                            r[:] = r_acc
-                            s = s_acc
+                    s = _anderson_step(Xd, data, indices, indptr, is_sparse, ws, hist, z, d,
+                                       unit_d, r, s, mu, S, l1, l2, positive, w, r_acc)
             if epoch_in % GAP_CHECK_EVERY == 0:
                 _correlations(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu,
                               sd, S, c_ws)
