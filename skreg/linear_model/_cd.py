@@ -92,11 +92,15 @@ def _residual_stats(r, s, z, d, unit_d):
 
 
 @njit(cache=True, nogil=True)
-def _quadratic_gap(cols, c, w, rdr, rdz, S, l1, l2, positive):
+def _quadratic_gap(cols, c, w, rdr, rdr_dual, rdz_dual, S, l1, l2, positive):
     """Primal, duality gap and dual scaling, from correlations ``c`` of the features ``cols``.
 
-    ``c[k] = X~_{cols[k]}^T d (r + s) / S``; features outside ``cols`` are held at zero
-    (working set) or proven zero (screened), so the gap is that of the restricted problem.
+    The primal uses ``rdr = sum d r^2`` of the current residual; the dual point is
+    ``theta = scale * d r' / S`` for a residual ``r'`` with ``c[k] = X~_{cols[k]}^T d r' / S``,
+    ``rdr_dual = sum d r'^2`` and ``rdz_dual = sum d r' z`` (``r' = r`` unless unpenalized
+    features are projected out, see :func:`_project_unpenalized`). Features outside ``cols``
+    are held at zero (working set) or proven zero (screened), so the gap is that of the
+    restricted problem.
     """
     primal = 0.5 * rdr / S
     for k in range(cols.shape[0]):
@@ -105,9 +109,78 @@ def _quadratic_gap(cols, c, w, rdr, rdz, S, l1, l2, positive):
         if wj != 0.0:
             primal += l1[j] * abs(wj) + 0.5 * l2[j] * wj * wj
     scale = _dual_scale(cols, c, l1, l2, positive)
-    dual = scale * rdz / S - 0.5 * scale * scale * rdr / S
+    dual = scale * rdz_dual / S - 0.5 * scale * scale * rdr_dual / S
     dual -= _conj_penalty_sum(cols, c, scale, l1, l2, positive)
     return primal, primal - dual, scale
+
+
+@njit(cache=True, nogil=True)
+def _unpenalized_columns(Xd, data, indices, indptr, is_sparse, n_samples, l1, l2, lips, mu):
+    """Indices ``U`` of the unpenalized non-constant features and ``X~_U`` as a dense array."""
+    n_u = 0
+    for j in range(l1.shape[0]):
+        if l1[j] == 0.0 and l2[j] == 0.0 and lips[j] > 0.0:
+            n_u += 1
+    unpen = np.empty(n_u, dtype=np.int64)
+    XU = np.zeros((n_samples, n_u))
+    k = 0
+    for j in range(l1.shape[0]):
+        if l1[j] == 0.0 and l2[j] == 0.0 and lips[j] > 0.0:
+            unpen[k] = j
+            col = np.full(n_samples, -mu[j])
+            col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, col)
+            XU[:, k] = col
+            k += 1
+    return unpen, XU
+
+
+@njit(cache=True, nogil=True)
+def _project_unpenalized(XU, unpen, w, positive, d, unit_d, r, s, out):
+    """``out`` = true residual ``r + s`` minus its d-weighted fit on the unpenalized columns.
+
+    Unpenalized features need ``X~_j^T theta = 0`` (``<= 0`` at ``w_j = 0`` when positive);
+    refitting them exactly on the residual is the projection of the dual point onto that
+    subspace in the metric of the dual objective, which keeps the gap a valid bound at any
+    ``w``. With ``positive``, features at zero are left out (their one-sided constraint is
+    then not enforced).
+    """
+    n, n_u = XU.shape
+    for i in range(n):
+        out[i] = r[i] + s
+    keep = np.empty(n_u, dtype=np.int64)
+    m = 0
+    for k in range(n_u):
+        if not positive or w[unpen[k]] > 0.0:
+            keep[m] = k
+            m += 1
+    if m == 0:
+        return
+    G = np.empty((m, m))
+    rhs = np.empty(m)
+    trace = 0.0
+    for a in range(m):
+        ca = keep[a]
+        acc = 0.0
+        for i in range(n):
+            acc += XU[i, ca] * (1.0 if unit_d else d[i]) * out[i]
+        rhs[a] = acc
+        for b in range(a + 1):
+            cb = keep[b]
+            acc = 0.0
+            for i in range(n):
+                acc += XU[i, ca] * (1.0 if unit_d else d[i]) * XU[i, cb]
+            G[a, b] = acc
+            G[b, a] = acc
+        trace += G[a, a]
+    for a in range(m):
+        G[a, a] += 1e-12 * trace
+    beta, ok = solve_spd(G, rhs)
+    if not ok:
+        return
+    for a in range(m):
+        ca = keep[a]
+        for i in range(n):
+            out[i] -= beta[a] * XU[i, ca]
 
 
 @njit(cache=True, nogil=True)
@@ -279,13 +352,25 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
     n_epochs = 0
     converged = False
     r_acc = np.empty_like(r)
+    unpen, XU = _unpenalized_columns(Xd, data, indices, indptr, is_sparse, r.shape[0], l1, l2,
+                                     lips, mu)
+    r_dual = np.empty_like(r)
     while True:
         # outer iteration: correlations of every candidate in one (parallel) pass, the gap
         cand = _candidates(screened)
         c = np.empty(cand.shape[0])
-        _correlations(Xd, data, indices, indptr, is_sparse, cand, d, unit_d, r, s, mu, sd, S, c)
         rdr, rdz = _residual_stats(r, s, z, d, unit_d)
-        primal, gap, scale = _quadratic_gap(cand, c, w, rdr, rdz, S, l1, l2, positive)
+        if unpen.shape[0] > 0:
+            _project_unpenalized(XU, unpen, w, positive, d, unit_d, r, s, r_dual)
+            _correlations(Xd, data, indices, indptr, is_sparse, cand, d, unit_d, r_dual, 0.0,
+                          mu, sd, S, c)
+            rdr_dual, rdz_dual = _residual_stats(r_dual, 0.0, z, d, unit_d)
+        else:
+            _correlations(Xd, data, indices, indptr, is_sparse, cand, d, unit_d, r, s, mu, sd,
+                          S, c)
+            rdr_dual, rdz_dual = rdr, rdz
+        primal, gap, scale = _quadratic_gap(cand, c, w, rdr, rdr_dual, rdz_dual, S, l1, l2,
+                                            positive)
         if gap <= tol_abs:
             converged = True
             break
@@ -317,7 +402,8 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                 _correlations(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu,
                               sd, S, c_ws)
                 rdr, rdz = _residual_stats(r, s, z, d, unit_d)
-                _, gap_in, _ = _quadratic_gap(ws, c_ws, w, rdr, rdz, S, l1, l2, positive)
+                _, gap_in, _ = _quadratic_gap(ws, c_ws, w, rdr, rdr, rdz, S, l1, l2,
+                                              positive)
                 if gap_in <= tol_in:
                     break
     return s, n_epochs, gap, primal, converged
@@ -455,7 +541,9 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
     lips = np.empty(n_features)
     normx = np.empty(n_features)
     w_new = np.empty(n_features)
+    w_try = np.empty(n_features)
     deta = np.empty(n_samples)
+    eta_try = np.empty(n_samples)
     total_epochs = 0
     gap = np.inf
     converged = False
@@ -511,30 +599,32 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
             decrease -= theta[i] * deta[i]  # gradient of the loss along the direction
         pen_old = penalty_value(w, l1, l2)
         decrease += penalty_value(w_new, l1, l2) - pen_old
-        loss_old = primal - pen_old
+        f_old = primal
         step = 1.0
         accepted = False
+        f_try = f_old
         for _ in range(30):
             for i in range(n_samples):
-                theta[i] = eta[i] + step * deta[i]
+                eta_try[i] = eta[i] + step * deta[i]
             for j in range(n_features):
-                c[j] = w[j] + step * (w_new[j] - w[j])
-            f_try = logistic_loss(theta, y, d, S) + penalty_value(c, l1, l2)
-            if f_try <= loss_old + pen_old + 1e-4 * step * min(decrease, 0.0):
+                w_try[j] = w[j] + step * (w_new[j] - w[j])
+            f_try = logistic_loss(eta_try, y, d, S) + penalty_value(w_try, l1, l2)
+            if f_try <= f_old + 1e-4 * step * min(decrease, 0.0):
                 accepted = True
                 break
             step *= 0.5
-        if not accepted or f_try >= loss_old + pen_old - 1e-15 * abs(loss_old + pen_old):
-            # no representable decrease left: the gap cannot shrink further in floating point
-            if accepted:
-                eta[:] = theta
-                w[:] = c
-                b += step * db
-            primal, gap = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w,
-                                       l1, l2, positive, fit_intercept, theta, c)
-            converged = gap <= tol_abs
-            break
-        eta[:] = theta
-        w[:] = c
+        if not accepted or f_try >= f_old - 1e-15 * abs(f_old):
+            # No representable decrease of the objective is left: near the optimum the full
+            # Newton step is still the best move, keep it only if it lowers the duality gap.
+            for i in range(n_samples):
+                eta_try[i] = eta[i] + deta[i]
+            _, gap_full = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta_try,
+                                       w_new, l1, l2, positive, fit_intercept, theta, c)
+            if not gap_full < gap:
+                break
+            step = 1.0
+            w_try[:] = w_new
+        eta[:] = eta_try
+        w[:] = w_try
         b += step * db
     return b, it, total_epochs, gap, converged

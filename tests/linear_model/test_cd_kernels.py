@@ -124,11 +124,6 @@ def test_gap_at_random_points_matches_reference(kind, fit_intercept, weighted, l
         assert gap >= -1e-13 * scale
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reported to lead: the kernel duality gap ignores the constraint X_j^T theta = 0 of "
-    "unpenalized features (l1_j = l2_j = 0), so it is not an upper bound on P(w) - P*: "
-    "at w = 0 it is 0 whatever the fit of the free features (WeightedLasso with a zero "
-    "weight returns coef_ = 0 at large alpha)."))
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_gap_bounds_suboptimality_with_unpenalized_features(fit_intercept):
     rng = np.random.default_rng(3)
