@@ -8,6 +8,7 @@ measured relative gap is below the target, and :func:`time_fit` times the fit at
 """
 
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
@@ -104,7 +105,55 @@ def _run(fit, tol):
     return result, seconds, convergence
 
 
-def search_tol(fit, measure, *, target, tols=TOLS, hint=None, max_fit_seconds=np.inf):
+def _run_measured(fit, measure, tol):
+    result, seconds, conv = _run(fit, tol)
+    return result, seconds, conv, float(measure(result))
+
+
+class FitTimeout(Exception):
+    """A fit run in a child process exceeded its time limit and was killed."""
+
+
+def _run_isolated(fit, measure, tol, timeout):
+    """Run ``_run_measured`` in a forked child process, killed after ``timeout`` seconds.
+
+    The child inherits the data (copy-on-write), so nothing but the result is pickled. Only
+    for solvers that do not use an OpenMP thread pool (forking after libgomp has started its
+    threads can deadlock the child): the anchors, not skreg's parallel kernels.
+    """
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            payload = ("ok", _run_measured(fit, measure, tol))
+        except BaseException as exc:  # sent to the parent, which records it
+            payload = ("error", f"{type(exc).__name__}: {exc}")
+        sender.send(payload)
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise FitTimeout(f"fit killed after {timeout:g} s (tol={tol:g})")
+        try:
+            status, payload = receiver.recv()
+        except EOFError:
+            raise RuntimeError(f"fit process died (exit code {proc.exitcode})") from None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        receiver.close()
+    if status == "error":
+        raise RuntimeError(payload)
+    return payload
+
+
+def search_tol(
+    fit, measure, *, target, tols=TOLS, hint=None, max_fit_seconds=np.inf, isolate=False
+):
     """Find the loosest ``tol`` at which ``measure(fit(tol)) <= target``.
 
     The search assumes that the measured gap decreases when ``tol`` decreases. It starts at
@@ -124,8 +173,11 @@ def search_tol(fit, measure, *, target, tols=TOLS, hint=None, max_fit_seconds=np
     hint : float or None
         Tolerance to try first (e.g. the one found on a similar case).
     max_fit_seconds : float
-        Stop searching tighter tolerances after a fit that took longer than this without
-        reaching the target.
+        Time budget of one fit: with ``isolate`` a fit running longer is killed; otherwise
+        the search stops after a fit that took longer without reaching the target.
+    isolate : bool, default=False
+        Run each fit in a forked child process so that it can be killed (see
+        :func:`_run_isolated`).
 
     Returns
     -------
@@ -143,62 +195,75 @@ def search_tol(fit, measure, *, target, tols=TOLS, hint=None, max_fit_seconds=np
     outcome = {}  # index -> (gap, seconds, result, convergence warning)
 
     def attempt(index):
-        result, seconds, conv = _run(fit, tols[index])
-        gap = float(measure(result))
+        """Fit at ``tols[index]``: 'ok' (target reached), 'fail' or 'timeout'."""
+        try:
+            if isolate:
+                run = _run_isolated(fit, measure, tols[index], max_fit_seconds)
+            else:
+                run = _run_measured(fit, measure, tols[index])
+        except FitTimeout:
+            trials.append((tols[index], None, max_fit_seconds))
+            return "timeout"
+        result, seconds, conv, gap = run
         trials.append((tols[index], gap, seconds))
         outcome[index] = (gap, seconds, result, conv)
-        return gap <= target, seconds
+        return "ok" if gap <= target else "fail"
 
-    found = None
-    reason = None
-    try:
-        ok, seconds = attempt(start)
-        if ok:
-            found = start
-            index = start - 1
-            while index >= 0:
-                ok, seconds = attempt(index)
-                if not ok:
-                    break
-                found = index
-                index -= 1
-        else:
-            index = start + 1
-            while True:
-                if seconds > max_fit_seconds:
-                    reason = f"fit took {seconds:.1f} s > {max_fit_seconds:g} s budget"
-                    break
-                if index >= len(tols):
-                    reason = f"not reached at tol={tols[-1]:g}"
-                    break
-                ok, seconds = attempt(index)
-                if ok:
-                    found = index
-                    break
-                index += 1
-    except Exception as exc:  # an anchor crashing must not stop the benchmark
+    def failure(reason, error=None):
+        gaps = [t[1] for t in trials if t[1] is not None]
         return {
             "tol": None,
             "gap": None,
             "seconds": None,
             "result": None,
-            "best_gap": min((t[1] for t in trials), default=None),
-            "trials": trials,
-            "reason": "error",
-            "error": f"{type(exc).__name__}: {exc}"[:500],
-        }
-    best_gap = min(t[1] for t in trials)
-    if found is None:
-        return {
-            "tol": None,
-            "gap": None,
-            "seconds": None,
-            "result": None,
-            "best_gap": best_gap,
+            "best_gap": min(gaps, default=None),
             "trials": trials,
             "reason": reason,
-            "error": None,
+            "error": error,
         }
+
+    killed = f"fit killed after {max_fit_seconds:g} s"
+    found = None
+    try:
+        index = start
+        status = attempt(index)
+        # the hint may be tighter than this case needs: after a timeout try looser tols
+        while status == "timeout" and index > 0:
+            index -= 1
+            status = attempt(index)
+        if status == "timeout":
+            return failure(f"{killed} at every tol tried")
+        if status == "ok":
+            found = index
+            while index > 0:  # loosest tol that still reaches the target
+                index -= 1
+                if attempt(index) != "ok":
+                    break
+                found = index
+        elif index < start:
+            return failure(f"{killed} at tol={tols[index + 1]:g}, not reached at looser tols")
+        else:
+            while found is None:
+                gap, seconds, _, conv = outcome[index]
+                if seconds > max_fit_seconds:
+                    return failure(f"fit took {seconds:.1f} s > {max_fit_seconds:g} s budget")
+                if index + 1 >= len(tols):
+                    return failure(f"not reached at tol={tols[-1]:g}")
+                index += 1
+                status = attempt(index)
+                if status == "ok":
+                    found = index
+                elif status == "timeout":
+                    return failure(f"{killed} at tol={tols[index]:g}")
+                elif outcome[index][3] and outcome[index][0] >= gap * (1 - 1e-9):
+                    # iteration cap: a tighter tol cannot help
+                    return failure(
+                        f"gap stalls at tol={tols[index]:g} with a convergence warning "
+                        "(iteration cap reached)"
+                    )
+    except Exception as exc:  # an anchor crashing must not stop the benchmark
+        if found is None:
+            return failure("error", f"{type(exc).__name__}: {exc}"[:500])
     gap, seconds, result, conv = outcome[found]
     return {
         "tol": tols[found],
@@ -206,7 +271,7 @@ def search_tol(fit, measure, *, target, tols=TOLS, hint=None, max_fit_seconds=np
         "seconds": seconds,
         "result": result,
         "convergence_warning": conv,
-        "best_gap": best_gap,
+        "best_gap": min(t[1] for t in trials if t[1] is not None),
         "trials": trials,
         "reason": None,
         "error": None,

@@ -40,7 +40,9 @@ def _check_sparse_format(X):
 
 def _check_not_complex(arr, name):
     dtype = getattr(arr, "dtype", None)
-    if dtype is not None and np.issubdtype(dtype, np.complexfloating):
+    # pandas extension dtypes (strings, categoricals, nullable ints) are not numpy dtypes and
+    # cannot be complex; np.issubdtype would raise on them
+    if isinstance(dtype, np.dtype) and np.issubdtype(dtype, np.complexfloating):
         # ValueError with sklearn's wording, as check_array raises it (check_complex_data).
         raise ValueError(f"Complex data not supported: {name} has dtype {dtype}.")
 
@@ -51,7 +53,9 @@ def _normalize_csc(X):
     if not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()  # also sorts indices
-    idx_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
+    # int32 only if both the entry count (indptr) and the row numbers (indices) fit in it
+    int32_max = np.iinfo(np.int32).max
+    idx_dtype = np.int32 if max(X.nnz, X.shape[0]) < int32_max else np.int64
     if X.indices.dtype != idx_dtype or X.indptr.dtype != idx_dtype:
         X = sp.csc_matrix(
             (X.data, X.indices.astype(idx_dtype), X.indptr.astype(idx_dtype)), shape=X.shape
@@ -91,6 +95,10 @@ def check_X_y(estimator, X, y, *, accept_sparse=True, y_numeric=True):
     y is float64 when ``y_numeric`` (regressors); classifiers pass ``y_numeric=False`` and
     get y back unchanged in dtype (labels).
     """
+    if y is None:  # validate_data would skip y (and choke on y_numeric) for untagged estimators
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
     _check_not_complex(X, "X")
     _check_not_complex(y, "y")
     _check_sparse_format(X)
@@ -137,7 +145,7 @@ def check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return np.ones(n_samples, dtype=np.float64)
     if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
-        if isinstance(sample_weight, complex):
+        if np.iscomplexobj(sample_weight):  # Python and numpy complex scalars
             raise TypeError("sample_weight must be real, got a complex number.")
         sw = np.full(n_samples, float(sample_weight))
     else:

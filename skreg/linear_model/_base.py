@@ -25,6 +25,10 @@ def check_common_params(est, *, alpha=True, l1_ratio=True):
         check_scalar(est.l1_ratio, "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
     check_scalar(est.max_iter, "max_iter", numbers.Integral, min_val=1)
     check_scalar(est.tol, "tol", numbers.Real, min_val=0.0)
+    # check_scalar lets NaN through (every comparison with NaN is False)
+    for name in ("l1_ratio", "tol") if l1_ratio else ("tol",):
+        if np.isnan(getattr(est, name)):
+            raise ValueError(f"{name} must not be NaN.")
     for name in ("fit_intercept", "warm_start", "positive"):
         value = getattr(est, name)
         if not isinstance(value, (bool, np.bool_)):

@@ -156,6 +156,10 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
         X, y = check_X_y(self, X, y)
         check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
         check_scalar(self.tol, "tol", numbers.Real, min_val=0.0)
+        for name in ("tol", "eps"):  # check_scalar lets NaN through
+            value = getattr(self, name)
+            if isinstance(value, numbers.Real) and np.isnan(value):
+                raise ValueError(f"{name} must not be NaN.")
         for name in ("fit_intercept", "positive"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
@@ -170,6 +174,14 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
             grid = check_alphas(self.alphas)
             grids = np.tile(grid, (ratios.size, 1))
         folds = list(check_cv(self.cv).split(X, y))
+        for k, (train, test) in enumerate(folds):
+            for part, idx in (("training", train), ("test", test)):
+                if not sw[idx].sum() > 0:  # no model (training) or no score (test) on this fold
+                    raise ValueError(
+                        f"CV fold {k}: the sample weights of its {part} samples sum to zero; "
+                        f"every fold needs positive weight in both parts (shuffle the samples "
+                        f"or pass another cv)."
+                    )
         n_jobs = _n_jobs(self.n_jobs, len(folds))
         n_threads = max(1, _effective_num_threads() // n_jobs)
         results = Parallel(n_jobs=n_jobs, prefer="threads")(

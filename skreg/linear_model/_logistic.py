@@ -44,8 +44,10 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Penalty strength, ``alpha >= 0``.
+    alpha : float, default=0.01
+        Penalty strength, ``alpha >= 0``. Above ``max_j |X_j^T (y - mean)| / (2 n)``-like
+        values (about 0.5 for standardized features) every coefficient is zero, so the default
+        is smaller than the Lasso's; ``alpha = 1 / n`` matches ``LogisticRegression(C=1)``.
     l1_ratio : float, default=1.0
         Mix of the penalties, ``0 <= l1_ratio <= 1`` (1 is the pure l1 penalty).
     fit_intercept : bool, default=True
@@ -85,7 +87,7 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
     Lasso, ElasticNet
     """
 
-    def __init__(self, alpha=1.0, *, l1_ratio=1.0, fit_intercept=True, max_iter=100,
+    def __init__(self, alpha=0.01, *, l1_ratio=1.0, fit_intercept=True, max_iter=100,
                  tol=1e-4, warm_start=False, positive=False, solver="cd"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio

@@ -66,6 +66,11 @@ class QuadraticProblem:
                                    self.fit_intercept, self.S, self.mu, self.lips, self.normx)
         self.y_offset = float(self.d @ y / self.sd) if self.fit_intercept else 0.0
         self.z = np.ascontiguousarray(y - self.y_offset, dtype=np.float64)
+        if self.fit_intercept and np.max(np.abs(self.z), initial=0.0) <= 8 * np.finfo(
+                np.float64).eps * np.max(np.abs(y), initial=0.0):
+            # y is constant up to rounding: centering leaves only noise, which a path or a
+            # relative tolerance must not try to fit; every alpha gives w = 0.
+            self.z[:] = 0.0
         self.null_objective = 0.5 * float(self.d @ (self.z * self.z)) / self.S
 
     def correlations(self, coef=None):

@@ -46,7 +46,14 @@ def all_estimators(type_filter=None):
     estimators = sorted(found.items())
     if type_filter is None:
         return estimators
-    kinds = [type_filter] if isinstance(type_filter, str) else list(type_filter)
+    if isinstance(type_filter, str):
+        kinds = [type_filter]
+    elif isinstance(type_filter, (list, tuple)):
+        kinds = list(type_filter)
+    else:
+        raise TypeError(
+            f"type_filter must be None, a string or a list of strings, got {type_filter!r}."
+        )
     valid = {"regressor", "classifier", "transformer", "cluster"}
     unknown = set(kinds) - valid
     if unknown:
