@@ -205,7 +205,9 @@ def csc_parts(X):
     """
     if sp.issparse(X):
         return (
-            np.empty((0, 0), dtype=np.float64, order="F"),
+            # unused placeholder; 2 x 2 so that it is F- but not C-contiguous and numba types
+            # it like a dense design (one compiled kernel for both)
+            np.empty((2, 2), dtype=np.float64, order="F"),
             X.data,
             X.indices,
             X.indptr,

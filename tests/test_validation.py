@@ -1,5 +1,6 @@
 """Unit tests of skreg._validation: the input checks every estimator relies on."""
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -353,7 +354,11 @@ def test_csc_parts_sparse(idx_dtype):
     Xv = check_X(_Dummy(), X, reset=True)
     Xd, data, indices, indptr, is_sparse = csc_parts(Xv)
     assert is_sparse is True
-    assert Xd.shape == (0, 0) and Xd.dtype == np.float64 and Xd.flags.f_contiguous
+    # the placeholder must be typed like a dense design by numba: F- but not C-contiguous
+    assert Xd.dtype == np.float64 and Xd.flags.f_contiguous and not Xd.flags.c_contiguous
+    dense_parts = csc_parts(np.asfortranarray(np.ones((3, 2))))
+    assert numba.typeof(Xd) == numba.typeof(dense_parts[0])
+    assert numba.typeof(data) == numba.typeof(dense_parts[1])
     assert data.dtype == np.float64
     assert indices.dtype == indptr.dtype == np.int32
     assert indptr.shape == (X.shape[1] + 1,)

@@ -41,6 +41,14 @@ INNER_TOL_RATIO = 0.3
 
 
 @njit(cache=True, nogil=True)
+def copy_into(src, dst):
+    """``dst[:] = src`` for 1-D arrays of equal length, as a loop: slice assignment would
+    compile numba's shape-mismatch error formatting into every kernel that uses it."""
+    for i in range(src.shape[0]):
+        dst[i] = src[i]
+
+
+@njit(cache=True, nogil=True)
 def penalty_value(w, l1, l2):
     """``sum_j l1_j |w_j| + l2_j / 2 w_j^2``."""
     acc = 0.0
@@ -127,9 +135,9 @@ def _unpenalized_columns(Xd, data, indices, indptr, is_sparse, n_samples, l1, l2
     for j in range(l1.shape[0]):
         if l1[j] == 0.0 and l2[j] == 0.0 and lips[j] > 0.0:
             unpen[k] = j
-            col = np.full(n_samples, -mu[j])
-            col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, col)
-            XU[:, k] = col
+            for i in range(n_samples):
+                XU[i, k] = -mu[j]
+            col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, XU[:, k])
             k += 1
     return unpen, XU
 
@@ -315,7 +323,7 @@ def _anderson_step(Xd, data, indices, indptr, is_sparse, ws, hist, z, d, unit_d,
         if positive and acc < 0.0:
             acc = 0.0
         w_acc[k] = acc
-    r_acc[:] = r
+    copy_into(r, r_acc)
     s_acc = s
     for k in range(m):
         j = ws[k]
@@ -335,7 +343,7 @@ def _anderson_step(Xd, data, indices, indptr, is_sparse, ws, hist, z, d, unit_d,
         return s
     for k in range(m):
         w[ws[k]] = w_acc[k]
-    r[:] = r_acc
+    copy_into(r_acc, r)
     return s_acc
 
 
@@ -584,7 +592,7 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
         s0 = 0.0
         for j in range(n_features):
             s0 += mu[j] * w[j]
-        w_new[:] = w
+        copy_into(w, w_new)
         screened = np.zeros(n_features, dtype=np.bool_)
         tol_sub = max(INNER_TOL_RATIO * gap, 0.1 * tol_abs)
         s_new, ep, _, _, _ = enet_ws_solve(
@@ -633,8 +641,8 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
             if not gap_full < gap:
                 break
             step = 1.0
-            w_try[:] = w_new
-        eta[:] = eta_try
-        w[:] = w_try
+            copy_into(w_new, w_try)
+        copy_into(eta_try, eta)
+        copy_into(w_try, w)
         b += step * db
     return b, it, total_epochs, gap, converged
