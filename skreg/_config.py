@@ -443,6 +443,29 @@ def _numba_threads(n_threads=None):
             numba.set_num_threads(previous)
 
 
+_blas_controller = None
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    """Run the block with BLAS (OpenBLAS, MKL, ...) limited to one thread.
+
+    OpenBLAS worker threads busy-wait for up to ~0.1 s after a multi-threaded call; a numba
+    parallel region launched meanwhile waits for a time slice on the busy core (measured:
+    a 0.4 ms two-thread pass took 4 ms right after a 300 x 300 matmul). skreg's own BLAS calls
+    between kernels (held-out predictions in cross-validation) are small, so they run
+    single-threaded and leave no spinning thread behind. The controller is created once,
+    after numpy has loaded its BLAS, so entering the block costs a few microseconds.
+    """
+    global _blas_controller
+    if _blas_controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()
+    with _blas_controller.limit(limits=1, user_api="blas"):
+        yield
+
+
 def set_num_threads(n=None):
     """Set the number of threads skreg's parallel numba kernels use.
 

@@ -62,10 +62,12 @@ def matvec(Xd, data, indices, indptr, is_sparse, n_samples, w, out):
             col_axpy(Xd, data, indices, indptr, is_sparse, j, w[j], out)
 
 
-# Below this many multiply-adds a pass runs serially: launching a parallel region costs tens of
-# microseconds on an idle machine and far more on a loaded one (a descheduled worker stalls the
-# region), while a serial pass of this size takes about 50 microseconds.
-PARALLEL_MIN_WORK = 200_000
+# Below this many multiply-adds a pass runs serially (about 0.3 ms on one core). Launching a
+# parallel region costs tens of microseconds on an idle machine, but milliseconds when another
+# thread busy-waits on the other cores (OpenBLAS workers spin for up to ~0.1 s after a
+# multi-threaded BLAS call: measured 4 ms for a two-thread region), so only passes long enough
+# to absorb such a stall go parallel.
+PARALLEL_MIN_WORK = 1_000_000
 
 
 @njit(cache=True, nogil=True)

@@ -25,7 +25,7 @@ from ._problem import QuadraticProblem
 def _fold_mse(X, y, sw, train, test, grids, l1_ratios, fit_intercept, positive, max_iter,
               tol, n_threads):
     """Weighted held-out MSE of every (l1_ratio, alpha) on one fold."""
-    from .._config import _numba_threads
+    from .._config import _numba_threads, _single_threaded_blas
 
     X_train = X[train]
     if not hasattr(X_train, "format"):
@@ -42,7 +42,8 @@ def _fold_mse(X, y, sw, train, test, grids, l1_ratios, fit_intercept, positive, 
                 problem, grids[i], l1_ratio=l1_ratio, positive=positive, max_iter=max_iter,
                 tol=tol)
             n_failed += failed
-            pred = safe_sparse_dot(X[test], coefs) + intercepts
+            with _single_threaded_blas():
+                pred = safe_sparse_dot(X[test], coefs) + intercepts
             resid2 = (y[test][:, None] - pred) ** 2
             out[i] = sw[test] @ resid2 / sw[test].sum()
     return out, n_failed
