@@ -16,7 +16,12 @@ SOLVERS = ("cd", "cvxpy")
 
 
 def check_common_params(est, *, alpha=True, l1_ratio=True):
-    """Validate the parameters shared by the penalized linear models (``fit`` time)."""
+    """Validate the parameters shared by the penalized linear models (``fit`` time).
+
+    ``alpha`` and ``l1_ratio`` are checked when asked for; ``max_iter``, ``tol`` and the
+    boolean switches and ``solver`` whenever the estimator has them (CV estimators have no
+    ``warm_start`` or ``solver``).
+    """
     if alpha:
         check_scalar(est.alpha, "alpha", numbers.Real, min_val=0.0)
         if not np.isfinite(est.alpha):
@@ -26,14 +31,15 @@ def check_common_params(est, *, alpha=True, l1_ratio=True):
     check_scalar(est.max_iter, "max_iter", numbers.Integral, min_val=1)
     check_scalar(est.tol, "tol", numbers.Real, min_val=0.0)
     # check_scalar lets NaN through (every comparison with NaN is False)
-    for name in ("l1_ratio", "tol") if l1_ratio else ("tol",):
-        if np.isnan(getattr(est, name)):
-            raise ValueError(f"{name} must not be NaN.")
+    for name in ("l1_ratio", "tol", "eps"):
+        if (name != "l1_ratio" or l1_ratio) and hasattr(est, name):
+            value = getattr(est, name)
+            if isinstance(value, numbers.Real) and np.isnan(value):
+                raise ValueError(f"{name} must not be NaN.")
     for name in ("fit_intercept", "warm_start", "positive"):
-        value = getattr(est, name)
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be a bool, got {value!r}.")
-    if est.solver not in SOLVERS:
+        if hasattr(est, name) and not isinstance(getattr(est, name), (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {getattr(est, name)!r}.")
+    if hasattr(est, "solver") and est.solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {est.solver!r}.")
 
 

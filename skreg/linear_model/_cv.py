@@ -4,7 +4,6 @@ Each fold solves the whole warm-started path on its training part (one prepared 
 fold) and scores every alpha on its held-out part; folds run in parallel through joblib.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -12,12 +11,11 @@ from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._config import _effective_num_threads
 from .._validation import check_sample_weight, check_X_y
-from ._base import PenalizedLinearModel, warn_not_converged
+from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
 from ._path import _n_jobs, alpha_grid, check_alphas, solve_path
 from ._problem import QuadraticProblem
 
@@ -155,15 +153,7 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
             Fitted estimator.
         """
         X, y = check_X_y(self, X, y)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
-        check_scalar(self.tol, "tol", numbers.Real, min_val=0.0)
-        for name in ("tol", "eps"):  # check_scalar lets NaN through
-            value = getattr(self, name)
-            if isinstance(value, numbers.Real) and np.isnan(value):
-                raise ValueError(f"{name} must not be NaN.")
-        for name in ("fit_intercept", "positive"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
+        check_common_params(self, alpha=False, l1_ratio=False)  # l1_ratio may be a list
         ratios = self._l1_ratios()
         sw = check_sample_weight(sample_weight, X.shape[0])
         problem = QuadraticProblem(X, y, sw, self.fit_intercept)
