@@ -379,3 +379,18 @@ def test_cache_fallback_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "RuntimeWarning" in proc.stderr
     assert proc.stdout.strip() == str(xdg / "skreg" / "numba")
+
+
+def test_single_threaded_blas_limits_blas_and_restores():
+    import numpy as np  # noqa: F401  (loads the BLAS that threadpoolctl must see)
+    from threadpoolctl import threadpool_info
+
+    from skreg._config import _single_threaded_blas
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    with _single_threaded_blas():
+        assert all(n == 1 for n in blas_threads())
+    assert blas_threads() == before
