@@ -4,7 +4,6 @@ Ground truths: scikit-learn on the same objective (tight tolerances) and skreg.r
 (cvxpy + Clarabel, numpy objectives and duality gaps computed independently of the solver).
 """
 
-import warnings
 
 import numpy as np
 import pytest
@@ -21,22 +20,10 @@ from skreg.reference import (
     enet_objective,
     relative_duality_gap,
 )
+from skreg.utils._testing import fit_ignoring_convergence as _sklearn_fit
+from skreg.utils._testing import fit_requiring_convergence as _fit_no_warning
 
 BIG_ITER = 100_000
-
-
-def _sklearn_fit(est, X, y, sample_weight=None):
-    """Fit a scikit-learn estimator, silencing only its own convergence warnings."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
-
-
-def _fit_no_warning(est, X, y, sample_weight=None):
-    """Fit a skreg estimator; any ConvergenceWarning is an error."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
 
 
 def _as_format(X, fmt):

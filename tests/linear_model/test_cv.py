@@ -1,6 +1,5 @@
 """Tests of LassoCV and ElasticNetCV (skreg/linear_model/_cv.py) against scikit-learn."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -11,6 +10,8 @@ from sklearn.model_selection import KFold
 
 from skreg import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from skreg.reference import enet_objective
+from skreg.utils._testing import fit_ignoring_convergence as _sklearn_fit
+from skreg.utils._testing import fit_requiring_convergence as _fit_no_warning
 
 
 def _data(seed=0, n=60, p=40):
@@ -25,18 +26,6 @@ def _sample_weight(n, seed=1):
     sw = np.random.default_rng(seed).uniform(0.2, 2.0, n)
     sw[:3] = 0.0
     return sw
-
-
-def _sklearn_fit(est, X, y, sample_weight=None):
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
-
-
-def _fit_no_warning(est, X, y, sample_weight=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
 
 
 def _rel(a, b):

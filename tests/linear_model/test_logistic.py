@@ -21,14 +21,9 @@ from skreg.reference import (
     relative_duality_gap,
     sparse_logistic,
 )
+from skreg.utils._testing import fit_requiring_convergence as _fit_no_warning
 
 BIG_ITER = 1000
-
-
-def _fit_no_warning(est, X, y, sample_weight=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
 
 
 def _pm(y01):
