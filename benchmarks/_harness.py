@@ -95,18 +95,24 @@ class FitFailed(Exception):
 
 
 def _run(fit, tol):
-    """Run ``fit(tol)``, return (result, seconds, convergence warning seen)."""
+    """Run ``fit(tol)``; return (result, wall seconds, convergence warning seen, CPU seconds).
+
+    The CPU time is the whole process's (all threads): CPU / wall is the number of cores the
+    fit kept busy on average.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        cpu_start = time.process_time()
         start = time.perf_counter()
         result = fit(tol)
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
     convergence = any("onverge" in type(w.message).__name__ for w in caught)
-    return result, seconds, convergence
+    return result, seconds, convergence, cpu
 
 
 def _run_measured(fit, measure, tol):
-    result, seconds, conv = _run(fit, tol)
+    result, seconds, conv, _ = _run(fit, tol)
     return result, seconds, conv, float(measure(result))
 
 
@@ -227,12 +233,13 @@ def search_tol(
     try:
         index = start
         status = attempt(index)
-        # the hint may be tighter than this case needs: after a timeout try looser tols
-        while status == "timeout" and index > 0:
+        # the hint may be tighter than this case needs: after a timeout try one looser tol
+        # (two timeouts at most, to bound the time spent on a hopeless solver)
+        while status == "timeout" and index > 0 and len(trials) < 2:
             index -= 1
             status = attempt(index)
         if status == "timeout":
-            return failure(f"{killed} at every tol tried")
+            return failure(f"{killed} at every tol tried (down to tol={tols[index]:g})")
         if status == "ok":
             found = index
             while index > 0:  # loosest tol that still reaches the target
@@ -291,14 +298,16 @@ def n_repeats(seconds, max_repeats):
 
 def time_fit(fit, measure, tol, repeats):
     """Time ``repeats`` fits at ``tol``; return times, gaps, the worst gap, the last result."""
-    times, gaps = [], []
+    times, gaps, cpu = [], [], []
     result = None
     for _ in range(repeats):
-        result, seconds, _ = _run(fit, tol)
+        result, seconds, _, cpu_seconds = _run(fit, tol)
         times.append(seconds)
+        cpu.append(cpu_seconds)
         gaps.append(float(measure(result)))
     return {
         "result": result,
+        "cpu_per_wall": float(np.sum(cpu) / max(np.sum(times), 1e-12)),
         "times": times,
         "median_s": float(np.median(times)),
         "min_s": float(np.min(times)),

@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/linear_model.py                 # full run (~30 min on 2 cores)
-    python benchmarks/linear_model.py --quick         # tiny sizes, smoke test (~2 min)
+    python benchmarks/linear_model.py --quick         # tiny sizes, smoke test (~5 min)
     python benchmarks/linear_model.py --only-anchors --quick --cases 'lasso/'
 
 Every solver is timed at equal accuracy: the relative duality gap of its output, measured here
@@ -875,6 +875,15 @@ def summarize(records):
     summary["cv_vs_sklearn"] = {
         r["case"]: r["ratio_vs_sklearn"] for r in rows if r["family"] == "cv"
     }
+    summary["cv_alpha_selected"] = {
+        r["case"]: {
+            _solver_label(rec): rec["alpha_selected"]
+            for rec in r["records"]
+            if rec.get("alpha_selected") is not None
+        }
+        for r in rows
+        if r["family"] == "cv"
+    }
     cpu = {}
     for rec in records:
         if rec.get("cpu_per_wall") is not None:
@@ -955,6 +964,10 @@ def write_markdown(path, rows, summary, meta, compile_info):
         if vals:
             text = ", ".join(f"{c.split('/', 1)[1]}: {_fmt_ratio(v)}" for c, v in vals.items())
             lines.append(f"- {title}, skreg (all threads) / scikit-learn: {text}.")
+    for case, selected in summary["cv_alpha_selected"].items():
+        if selected:
+            text = ", ".join(f"{k} {v:.4g}" for k, v in selected.items())
+            lines.append(f"- LassoCV `alpha_` selected on {case.split('/', 1)[1]}: {text}.")
     if compile_info:
         for est, res in compile_info.items():
             parts = []
