@@ -196,7 +196,14 @@ BIG = "-n2000-p20000"
 def make_cases(specs, extended=False):
     regression = [k for k in specs if k.startswith("dense-rho") or k.startswith("sparse-n")]
     regression.append("nci60-renal")
-    dense_small = [k for k in specs if k.startswith("dense-rho")][:2]  # rho 0.5, 0.9 smallest
+    dense = [k for k in specs if k.startswith("dense-rho")]
+
+    def n_p(name):
+        n, p = re.search(r"-n(\d+)-p(\d+)", name).groups()
+        return int(n), int(p)
+
+    wide = next(k for k in dense if n_p(k)[0] < n_p(k)[1])  # p > n, rho 0.5, smallest
+    tall = [k for k in dense if n_p(k)[0] > n_p(k)[1]]  # n > p: rho 0.5, rho 0.9
     sparse_name = next(k for k in specs if k.startswith("sparse-n"))
     classification = sorted(k for k in specs if "clf" in k) + ["nci60-renal"]
     ratios = (0.1, 0.01, 0.001)
@@ -207,12 +214,12 @@ def make_cases(specs, extended=False):
         for r in ratios
         if extended or not (d.endswith(BIG) and r == 0.001)
     ]
-    cases += [
-        Case("enet", d, r, l1_ratio=0.5) for d in (dense_small[0], sparse_name) for r in ratios[:2]
-    ]
+    cases += [Case("enet", d, r, l1_ratio=0.5) for d in (wide, sparse_name) for r in ratios[:2]]
     cases += [Case("logreg", d, r) for d in classification for r in ratios]
-    cases += [Case("path", d) for d in dense_small + ["nci60-renal"]]
-    cases += [Case("cv", d) for d in (dense_small[0], "nci60-renal")]
+    # paths and CV solve 100 problems (x 5 folds): one p > n and one n > p design plus NCI60;
+    # scikit-learn's LassoCV on the 500 x 5000 design alone takes 4 min per fit
+    cases += [Case("path", d) for d in (wide, tall[-1], "nci60-renal")]
+    cases += [Case("cv", d) for d in (tall[0], "nci60-renal")]
     return cases
 
 
@@ -423,9 +430,9 @@ SOLVERS = {
             "sklearn",
             _logreg_sklearn("saga", MAX_ITER_SAGA),
             threads="Cython SAGA, single-threaded",
-            # saga is far from 1e-6 within any reasonable time on these problems: a quarter of
+            # saga is far from 1e-6 within any reasonable time on these problems: a tenth of
             # the budget is enough to show it and saves minutes per case
-            budget_factor=0.25,
+            budget_factor=0.1,
         ),
         Solver(
             "sklearn-liblinear",
@@ -478,7 +485,7 @@ class Runner:
         self.gaps = gaps
         self.records = []
         self.hints = {}  # (family, solver) -> last tol found: starting point of the next search
-        self.warmed = set()
+        self.warmed = {}  # (family, solver, kind) -> warm-up error or None
         self.skreg_error = None
 
     # threads --------------------------------------------------------------------------------
@@ -493,7 +500,7 @@ class Runner:
         key = (family, solver.name, kind)
         if key in self.warmed:
             return None
-        self.warmed.add(key)
+        self.warmed[key] = None
         rng = np.random.default_rng(0)
         if kind == "sparse":
             X = sp.random(40, 60, density=0.2, format="csc", rng=rng)
@@ -523,8 +530,8 @@ class Runner:
                     amax * np.geomspace(1, 1e-2, 5),
                     1e-4,
                 )
-        except Exception as exc:  # reported when the real fit fails too
-            log(f"    warm-up {solver.name} ({family}, {kind}) failed: {exc!r:.200}")
+        except Exception as exc:  # the solver is skipped, with this error, for the family
+            self.warmed[key] = f"warm-up failed: {type(exc).__name__}: {exc}"[:500]
             return None
         return time.perf_counter() - start
 
@@ -540,18 +547,24 @@ class Runner:
                 self._record(case, data, solver, problem, error=self.skreg_error)
                 continue
             warmup_s = self.warm_up(family, solver, data.kind)
+            warmup_error = self.warmed[(family, solver.name, data.kind)]
+            if warmup_error:
+                self._record(case, data, solver, problem, error=warmup_error)
+                continue
             if solver.is_skreg:
                 self._set_skreg_threads(N_CPUS)
             hint = self.hints.get((family, solver.name))
             if hint is None and family == "cv":  # the fold paths need about the path's tol
                 hint = self.hints.get(("path", solver.name))
+            if hint is None and family == "path":  # ... and a path about the single fits' tol
+                hint = self.hints.get(("enet", solver.name))
             search = search_tol(
                 problem["search_fit"](solver),
                 problem["search_measure"],
                 target=TARGET,
                 hint=hint,
                 max_fit_seconds=self.args.max_fit_seconds
-                * problem.get("n_fits", 1)
+                * problem.get("budget_factor", 1.0)
                 * solver.budget_factor,
                 isolate=not solver.is_skreg,  # anchors can be killed at the time budget
             )
@@ -682,6 +695,7 @@ class Runner:
                 timed_fit=fit,
                 timed_measure=measure,
                 timed_is_search=True,
+                budget_factor=3.0,  # 100 warm-started fits: three times the budget
             )
         if case.family == "cv":
             from sklearn.model_selection import KFold
@@ -723,7 +737,7 @@ class Runner:
                 timed_measure=refit_measure,
                 timed_is_search=False,
                 cv=True,
-                n_fits=len(folds),  # the search fits 5 paths: 5 times the time budget
+                budget_factor=len(folds),  # the search fits 5 paths: 5 times the budget
             )
         raise ValueError(case.family)
 
@@ -1054,9 +1068,9 @@ def parse_args(argv):
         "--max-fit-seconds",
         type=float,
         default=None,
-        help="stop the tol search after a fit this long without reaching the target, and "
-        "time such fits once; anchors' search fits are killed at this limit "
-        "(default 60, quick: 5)",
+        help="time budget of one fit of the tol search: anchors' fits are killed at this "
+        "limit, skreg's search stops after a longer fit (default 60, quick: 5; paths x3, "
+        "LassoCV x5, saga x0.1)",
     )
     parser.add_argument("--skip-compile", action="store_true", help="skip compile timings")
     parser.add_argument(
