@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils.extmath import safe_sparse_dot
 
-from .._config import _effective_num_threads
+from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
 from .._validation import check_sample_weight, check_X_y
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
 from ._path import _n_jobs, alpha_grid, check_alphas, solve_path
@@ -23,8 +23,6 @@ from ._problem import QuadraticProblem
 def _fold_mse(X, y, sw, train, test, grids, l1_ratios, fit_intercept, positive, max_iter,
               tol, n_threads):
     """Weighted held-out MSE of every (l1_ratio, alpha) on one fold."""
-    from .._config import _numba_threads, _single_threaded_blas
-
     X_train = X[train]
     if not hasattr(X_train, "format"):
         X_train = np.asfortranarray(X_train)
