@@ -60,6 +60,28 @@ def _check_instances():
 
 
 
+def _is_default(est):
+    return est.get_params() == type(est)().get_params()
+
+
+_SW_REASON = (
+    "default tol=1e-4 certifies a relative duality gap of 1e-4 only: the CV refit at a small "
+    "alpha (default grid down to 1e-3 * alpha_max) then differs by up to ~1e-4 between the "
+    "weighted and the repeated data, while the check asserts rtol=1e-7. The meaningful "
+    "instance (tol=1e-12) runs and passes this check."
+)
+
+
+def _expected_failed_checks(est):
+    """Checks that are inapplicable to one instance, each with its reason (see module doc)."""
+    if _is_default(est) and type(est).__name__ in ("LassoCV", "ElasticNetCV"):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+            "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+        }
+    return {}
+
+
 # --------------------------------------------------------------------------------------------
 # scikit-learn's estimator checks
 
@@ -71,7 +93,7 @@ def test_every_estimator_has_meaningful_params():
     assert not unknown, f"MEANINGFUL_PARAMS names estimators that do not exist: {unknown}"
 
 
-@parametrize_with_checks(_check_instances())
+@parametrize_with_checks(_check_instances(), expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

@@ -36,7 +36,7 @@ from .._kernels.prox import enet_coordinate
 from .._kernels.select import smallest_k_indices, solve_spd
 
 ANDERSON_K = 5
-GAP_CHECK_EVERY = 5
+GAP_CHECK_EVERY = 10
 INNER_TOL_RATIO = 0.3
 
 
