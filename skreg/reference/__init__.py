@@ -4,15 +4,31 @@ Numpy objective functions and duality gaps computed independently of any solver,
 (Clarabel) formulations of every convex model. Every skreg solver is compared with these.
 """
 
-from ._linear_model import ReferenceResult, enet, sparse_logistic
+from ._linear_model import (
+    ReferenceResult,
+    enet,
+    lad_lasso,
+    quantile_lasso,
+    sparse_logistic,
+    sqrt_lasso,
+)
 from ._objectives import (
     enet_duality_gap,
     enet_null_objective,
     enet_objective,
+    lad_duality_gap,
+    lad_null_objective,
+    lad_objective,
     logistic_duality_gap,
     logistic_null_objective,
     logistic_objective,
+    quantile_duality_gap,
+    quantile_null_objective,
+    quantile_objective,
     relative_duality_gap,
+    sqrt_lasso_duality_gap,
+    sqrt_lasso_null_objective,
+    sqrt_lasso_objective,
 )
 
 __all__ = [
@@ -21,9 +37,21 @@ __all__ = [
     "enet_duality_gap",
     "enet_null_objective",
     "enet_objective",
+    "lad_duality_gap",
+    "lad_lasso",
+    "lad_null_objective",
+    "lad_objective",
     "logistic_duality_gap",
     "logistic_null_objective",
     "logistic_objective",
+    "quantile_duality_gap",
+    "quantile_lasso",
+    "quantile_null_objective",
+    "quantile_objective",
     "relative_duality_gap",
     "sparse_logistic",
+    "sqrt_lasso",
+    "sqrt_lasso_duality_gap",
+    "sqrt_lasso_null_objective",
+    "sqrt_lasso_objective",
 ]
