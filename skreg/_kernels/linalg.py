@@ -149,3 +149,28 @@ def xt_dot(Xd, data, indices, indptr, is_sparse, v):
     cols = np.arange(n_features)
     xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, v, v, True, out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def gather_columns(Xd, data, indices, indptr, is_sparse, rows, row_pos, cols, add_ones):
+    """Dense Fortran ``X[rows][:, cols]``, with a last column of ones if ``add_ones``.
+
+    ``row_pos[i]`` is the position of sample ``i`` in ``rows`` (-1 when left out).
+    """
+    n = rows.shape[0]
+    k = cols.shape[0] + (1 if add_ones else 0)
+    B = np.zeros((k, n)).T  # Fortran order
+    for q in range(cols.shape[0]):
+        j = cols[q]
+        if is_sparse:
+            for t in range(indptr[j], indptr[j + 1]):
+                pos = row_pos[indices[t]]
+                if pos >= 0:
+                    B[pos, q] = data[t]
+        else:
+            for m in range(n):
+                B[m, q] = Xd[rows[m], j]
+    if add_ones:
+        for m in range(n):
+            B[m, k - 1] = 1.0
+    return B

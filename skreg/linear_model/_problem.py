@@ -18,15 +18,16 @@ DEFAULT_P0 = 10
 
 
 @dataclass(frozen=True)
-class EnetResult:
-    """Outcome of one elastic-net solve.
+class SolveResult:
+    """Outcome of one solve (elastic net, square-root Lasso, quantile Lasso).
 
     Attributes
     ----------
     coef : ndarray of shape (n_features,)
     intercept : float
     n_iter : int
-        Coordinate-descent epochs (passes over the working set).
+        Solver iterations: coordinate-descent epochs (quadratic and square-root models),
+        interior-point iterations (quantile models).
     dual_gap : float
         Duality gap at ``coef`` in units of the objective.
     converged : bool
@@ -110,13 +111,25 @@ class QuadraticProblem:
 
     def solve(self, alpha, l1_ratio=1.0, weights=None, positive=False, coef_init=None,
               max_iter=1000, tol=1e-4, p0=DEFAULT_P0):
-        """Solve for one penalty; returns :class:`EnetResult`."""
+        """Solve for one penalty; returns :class:`SolveResult`."""
         v = np.ones(self.n_features) if weights is None else weights
         l1 = alpha * l1_ratio * v
         l2 = alpha * (1.0 - l1_ratio) * v
         return self._solve_levels(l1, l2, positive, coef_init, max_iter, tol, p0)
 
     def _solve_levels(self, l1, l2, positive, coef_init, max_iter, tol, p0):
+        w, _, s, n_epochs, gap, converged = self.run(l1, l2, positive, coef_init, max_iter,
+                                                     tol * self.null_objective, p0)
+        intercept = self.y_offset - s if self.fit_intercept else 0.0
+        return SolveResult(w, float(intercept), int(n_epochs), float(max(gap, 0.0)),
+                           bool(converged))
+
+    def run(self, l1, l2, positive, coef_init, max_iter, tol_abs, p0=DEFAULT_P0):
+        """The kernel on per-feature levels, to an absolute duality gap ``tol_abs``.
+
+        Returns ``(w, r, s, n_epochs, gap, converged)``: the true centred residual is
+        ``r + s`` (see :mod:`._cd`).
+        """
         w = np.zeros(self.n_features) if coef_init is None else np.array(coef_init, dtype=float)
         if positive:
             np.maximum(w, 0.0, out=w)
@@ -126,12 +139,9 @@ class QuadraticProblem:
         r = self.z - r
         s0 = float(self.mu @ w)
         screened = np.zeros(self.n_features, dtype=np.bool_)
-        tol_abs = tol * self.null_objective
         with _numba_threads():
             s, n_epochs, gap, _, converged = enet_ws_solve(
                 *self.parts, self.z, self.d, self.unit_d, self.S, self.mu, self.sd, self.lips,
                 self.normx, l1, l2, bool(positive), w, r, s0, screened, int(max_iter),
                 float(tol_abs), int(p0), True, True)
-        intercept = self.y_offset - s if self.fit_intercept else 0.0
-        return EnetResult(w, float(intercept), int(n_epochs), float(max(gap, 0.0)),
-                          bool(converged))
+        return w, r, s, n_epochs, gap, converged

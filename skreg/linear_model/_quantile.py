@@ -1,0 +1,237 @@
+"""Set-up and working-set solver of the l1-penalized quantile (pinball) regression.
+
+:class:`QuantileProblem` solves
+
+    min_{w, b}  1/S sum_i s_i rho_tau(y_i - x_i w - b) + sum_j l1_j |w_j|
+
+(``rho_tau(u) = u (tau - 1[u < 0])``; LAD is ``tau = 1/2`` up to a factor 2) exactly, as a
+linear program restricted to a working set of features and solved by the interior-point
+kernel of :mod:`._interior_point`. Its dual point ``theta`` is then checked against every
+feature: the features whose dual constraint ``|x_j^T theta| <= l1_j`` is violated join the
+working set, and scaling ``theta`` into all the constraints certifies a duality gap for the
+full problem. The gap decreases with the working set and the loop ends at the tolerance
+(at worst with every feature in, the full linear program).
+"""
+
+import numpy as np
+
+from .._config import _numba_threads
+from .._kernels.linalg import gather_columns, matvec, xt_dot_weighted
+from .._validation import csc_parts
+from ._interior_point import quantile_ipm
+from ._problem import SolveResult
+
+DEFAULT_P0 = 10
+IPM_TOL_RATIO = 0.1  # the working-set program is solved to this fraction of the tolerance
+ZERO_SLACK = 1e-7  # features whose dual constraint has this relative slack are set to 0
+
+
+def weighted_quantile(values, weights, tau):
+    """Smallest minimizer of ``sum_i weights_i rho_tau(values_i - b)`` (a weighted quantile)."""
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    k = int(np.searchsorted(cum, tau * cum[-1] * (1.0 - 1e-12)))
+    return float(values[order[min(k, order.size - 1)]])
+
+
+def pinball_mean(r, sw, S, tau):
+    """``1/S sum_i sw_i rho_tau(r_i)``."""
+    return float(sw @ np.where(r >= 0.0, tau * r, (tau - 1.0) * r)) / S
+
+
+class QuantileProblem:
+    """``1/S sum_i s_i rho_tau(y_i - x_i w - b)`` prepared for repeated solves.
+
+    Parameters
+    ----------
+    X : ndarray (float64, Fortran) or CSC matrix, validated.
+    y : ndarray of shape (n_samples,), float64.
+    sample_weight : ndarray of shape (n_samples,), validated (non-negative, positive sum).
+    fit_intercept : bool
+    quantile : float in (0, 1)
+    """
+
+    def __init__(self, X, y, sample_weight, fit_intercept, quantile):
+        self.parts = csc_parts(X)
+        self.n_samples, self.n_features = X.shape
+        self.fit_intercept = bool(fit_intercept)
+        self.tau = float(quantile)
+        self.y = np.ascontiguousarray(y, dtype=np.float64)
+        self.sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        self.S = float(self.sw.sum())
+        # zero-weight samples do not enter the program (their box would be a point)
+        self.rows = np.flatnonzero(self.sw > 0).astype(np.int64)
+        self.row_pos = np.full(self.n_samples, -1, dtype=np.int64)
+        self.row_pos[self.rows] = np.arange(self.rows.size)
+        swr = self.sw[self.rows]
+        self.a = self.tau * swr / self.S
+        self.c = (1.0 - self.tau) * swr / self.S
+        self.y_rows = self.y[self.rows]
+        # column scales over the kept rows: l1 norms (bounds of |x_j^T theta|), and which
+        # columns carry information (non-zero, and not constant when there is an intercept)
+        rowmask = (self.sw > 0).astype(np.float64)
+        absX = abs(X) if hasattr(X, "format") else np.abs(X)
+        self.col_l1 = np.asarray(absX.T @ rowmask).ravel()
+        if self.fit_intercept:
+            mean = np.asarray(X.T @ (self.sw / self.S)).ravel()
+            sq = np.asarray(X.multiply(X).T @ (self.sw / self.S) if hasattr(X, "format")
+                            else (X * X).T @ (self.sw / self.S)).ravel()
+            var = np.maximum(sq - mean * mean, 0.0)
+            self.informative = var > 1e-12 * np.maximum(sq, np.finfo(float).tiny)
+        else:
+            self.informative = self.col_l1 > 0
+        self.bound = np.maximum(self.a, self.c).max()
+        # the model without features: b at the weighted quantile (or 0), its dual point
+        self.b0 = weighted_quantile(self.y, self.sw, self.tau) if self.fit_intercept else 0.0
+        self.null_objective = pinball_mean(self.y - self.b0, self.sw, self.S, self.tau)
+        self.theta0 = self._null_dual()
+
+    def _null_dual(self):
+        """Dual point of ``w = 0``: ``a_i`` / ``-c_i`` by residual sign, ties balanced."""
+        r = self.y_rows - self.b0
+        theta = np.where(r > 0, self.a, np.where(r < 0, -self.c, 0.0))
+        if self.fit_intercept:
+            zero = r == 0
+            excess = theta.sum()
+            if excess > 0:  # the tied samples take their share of -excess within [-c, 0]
+                cap = self.c[zero].sum()
+                theta[zero] = -self.c[zero] * min(1.0, excess / cap) if cap > 0 else 0.0
+            elif excess < 0:
+                cap = self.a[zero].sum()
+                theta[zero] = self.a[zero] * min(1.0, -excess / cap) if cap > 0 else 0.0
+        full = np.zeros(self.n_samples)
+        full[self.rows] = theta
+        return full
+
+    def _correlations(self, theta):
+        out = np.empty(self.n_features)
+        with _numba_threads():
+            xt_dot_weighted(*self.parts, np.arange(self.n_features), theta, theta, True, out)
+        return out
+
+    def _primal(self, w, b, l1):
+        xw = np.empty(self.n_samples)
+        with _numba_threads():
+            matvec(*self.parts, self.n_samples, w, xw)
+        return pinball_mean(self.y - xw - b, self.sw, self.S, self.tau) + float(
+            l1 @ np.abs(w))
+
+    def _dual_value(self, theta, corr, l1, positive):
+        """Dual objective at ``theta`` scaled into the penalized constraints."""
+        pen = (l1 > 0) & self.informative
+        a = np.maximum(corr[pen], 0.0) if positive else np.abs(corr[pen])
+        viol = a > l1[pen]
+        scale = float(np.min(l1[pen][viol] / a[viol])) if np.any(viol) else 1.0
+        return scale * float(theta @ self.y)
+
+    def alpha_max(self, weights=None):
+        """Smallest alpha for which every penalized coefficient is 0 (an upper bound when
+        the null dual point is not unique, e.g. with tied targets).
+
+        Unpenalized features (weight 0) are fitted first. Returns ``inf`` when no feature
+        carries a penalty.
+        """
+        v = np.ones(self.n_features) if weights is None else weights
+        pen = (v > 0) & self.informative
+        if not np.any(pen):
+            return np.inf
+        theta = self.theta0
+        if np.any((v == 0) & self.informative):
+            _, theta = self._solve_levels(np.where(v > 0, np.inf, 0.0), False, None, 1000,
+                                          1e-12, DEFAULT_P0, return_theta=True)
+        corr = np.abs(self._correlations(theta))
+        return float(np.max(corr[pen] / v[pen]))
+
+    def solve(self, alpha, weights=None, positive=False, coef_init=None, max_iter=1000,
+              tol=1e-4, p0=DEFAULT_P0, return_theta=False):
+        """Solve for one penalty level; returns :class:`SolveResult` (and the dual point
+        when ``return_theta``)."""
+        v = np.ones(self.n_features) if weights is None else weights
+        return self._solve_levels(alpha * v, positive, coef_init, max_iter, tol, p0,
+                                  return_theta)
+
+    def _program(self, ws, l1, positive, max_iter, tol_abs):
+        """The working-set linear program: ``(theta (full length), coef on ws, b, n_iter)``."""
+        B = gather_columns(*self.parts, self.rows, self.row_pos, ws, self.fit_intercept)
+        lw = l1[ws]
+        pen = lw > 0
+        eta_col = np.flatnonzero(pen | positive).astype(np.int64)
+        hi = lw[eta_col].copy()
+        # w >= 0 as an exact penalty: the lower level exceeds any |x_j^T theta| + l1_j, so
+        # it is never active and the multiplier's negative part is 0
+        lo = lw[eta_col] + (2.0 * self.col_l1[ws[eta_col]] * self.bound + lw[eta_col]
+                            if positive else 0.0)
+        theta_r, beta, n_iter, _, ok = quantile_ipm(B, self.y_rows, self.a, self.c, eta_col,
+                                                    hi, lo, int(max_iter), float(tol_abs))
+        theta = np.zeros(self.n_samples)
+        theta[self.rows] = theta_r
+        b = float(beta[-1]) if self.fit_intercept else 0.0
+        return theta, beta[:ws.size], b, n_iter, ok
+
+    def _solve_levels(self, l1, positive, coef_init, max_iter, tol, p0,
+                      return_theta=False):
+        p = self.n_features
+        tol_abs = tol * self.null_objective
+        finite = np.isfinite(l1)
+        usable = self.informative & finite
+        unpen = usable & (l1 == 0)
+        in_ws = unpen.copy()
+        if coef_init is not None:
+            in_ws |= usable & (np.asarray(coef_init) != 0)
+        w = np.zeros(p)
+        n_iter = 0
+        gap = np.inf
+        converged = False
+        ipm_tol = IPM_TOL_RATIO * tol_abs
+        refined = 0
+        theta = self.theta0
+        b = self.b0
+        while True:
+            ws = np.flatnonzero(in_ws).astype(np.int64)
+            if ws.size:
+                theta, coef_ws, b, it, ok = self._program(ws, l1, positive,
+                                                          max(max_iter - n_iter, 1), ipm_tol)
+                n_iter += it
+                w = np.zeros(p)
+                w[ws] = coef_ws
+                if positive:
+                    np.maximum(w, 0.0, out=w)
+            else:
+                theta, w, b = self.theta0, np.zeros(p), self.b0
+            corr = self._correlations(theta)
+            # exact zeros: the interior point leaves ~gap-sized values on features whose
+            # dual constraint is slack; they are 0 at the optimum
+            slack = np.abs(corr) < l1 * (1.0 - ZERO_SLACK)
+            w[slack & (l1 > 0)] = 0.0
+            primal = self._primal(w, b, np.where(finite, l1, 0.0))
+            gap = primal - self._dual_value(theta, corr, np.where(finite, l1, np.inf),
+                                            positive)
+            if gap <= tol_abs:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            a = np.maximum(corr, 0.0) if positive else np.abs(corr)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                score = np.where(usable & (l1 > 0), a / l1, 0.0)
+            forced = unpen | (w != 0)
+            n_viol = int(np.count_nonzero((score > 1.0) & ~in_ws))
+            if n_viol == 0:
+                # the program was not solved tightly enough for the certificate
+                if refined >= 3:
+                    break
+                ipm_tol *= 0.01
+                refined += 1
+                continue
+            # next working set: the support (so the restricted optimum can only decrease),
+            # then the features closest to (or beyond) their dual constraint, up to
+            # max(p0, 2 nnz) of them: as the coordinate-descent working sets of the Lasso
+            nnz = int(np.count_nonzero(forced))
+            n_add = min(n_viol, nnz + p0) + max(p0, nnz // 2)
+            score[forced] = 0.0
+            n_add = min(n_add, int(np.count_nonzero(score > 0)))
+            in_ws = forced.copy()
+            if n_add > 0:
+                in_ws[np.argpartition(-score, n_add - 1)[:n_add]] = True
+        res = SolveResult(w, float(b), int(n_iter), float(max(gap, 0.0)), bool(converged))
+        return (res, theta) if return_theta else res

@@ -1,0 +1,309 @@
+"""Square-root Lasso: a scale search over warm-started Lasso solves, certified by its own gap.
+
+The problem (``S = sum_i s_i``, ``rho(w)^2 = sum_i s_i (y_i - x_i w - b)^2 / S``)
+
+    min_w  rho(w) + alpha sum_j v_j |w_j|
+
+is, through the concomitant scale ``sigma`` (Owen 2007; Belloni, Chernozhukov and Wang 2011),
+
+    min_{w, sigma > 0}  rho(w)^2 / (2 sigma) + sigma / 2 + alpha sum_j v_j |w_j|,
+
+jointly convex. For a fixed ``sigma`` the minimizer in ``w`` is the Lasso solution ``w(lambda)``
+at ``lambda = alpha sigma``, and ``f(sigma)``, the partial minimum, is convex with
+``2 f'(sigma) = 1 - rho(w(alpha sigma))^2 / sigma^2``. The optimal scale is therefore the root
+of the non-increasing function ``q(sigma) = rho(w(alpha sigma)) / sigma - 1``. The fixed-point
+map ``sigma <- rho(w(alpha sigma))`` moves monotonically towards the root from either side;
+secant steps inside the bracket accelerate it. Each step is one warm-started call of the
+working-set coordinate-descent kernel, and the loop stops on the duality gap of the
+square-root problem itself (not on the root-finding residual).
+
+When the residual can vanish (``p >= n`` and a small alpha) the root is ``sigma = 0`` and the
+solution is the minimum-l1 interpolant; ``sigma`` then decreases geometrically until the gap
+certifies the interpolating fit. No step divides by a zero residual.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from scipy import linalg
+
+from .._config import _numba_threads
+from .._kernels.linalg import gather_columns, matvec
+from ._cd import (
+    _correlations,
+    _dual_scale,
+    _project_unpenalized,
+    _residual_stats,
+    _unpenalized_columns,
+)
+from ._problem import DEFAULT_P0, SolveResult
+
+MAX_SCALE_STEPS = 100
+LASSO_TOL_RATIO = 0.3  # the Lasso gap allowed per step, relative to the remaining budget
+MAX_POLISH = 5
+INTERPOLATION_SCALE = 0.05  # below sigma / rho(0), the interpolating solution is tried
+
+
+@dataclass(frozen=True)
+class SqrtResult(SolveResult):
+    """:class:`SolveResult` with the concomitant noise estimate ``sigma = rho(w)``."""
+
+    sigma: float = 0.0
+
+
+@njit(cache=True, nogil=True)
+def sqrt_lasso_gap(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd, lips, l1,
+                   positive, w, r, s):
+    """``(primal, gap)`` of the square-root Lasso at ``w`` (residual ``r + s``).
+
+    Dual: ``max theta^T z`` over ``sum_i theta_i^2 S / d_i <= 1``, ``|X~_j^T theta| <= l1_j``
+    (one-sided when positive) and, implicitly through the centring, ``1^T theta = 0``. The
+    point is ``theta = t d r' / (S rho')`` with ``r'`` the residual after refitting the
+    unpenalized features (so their constraints hold exactly) and ``t <= 1`` the scaling into
+    the l1 constraints. A zero ``r'`` gives ``theta = 0``.
+    """
+    n = r.shape[0]
+    p = w.shape[0]
+    l2 = np.zeros(p)
+    rdr, _ = _residual_stats(r, s, z, d, unit_d)
+    primal = np.sqrt(max(rdr, 0.0) / S)
+    for j in range(p):
+        if w[j] != 0.0:
+            primal += l1[j] * abs(w[j])
+    unpen, XU = _unpenalized_columns(Xd, data, indices, indptr, is_sparse, n, l1, l2, lips, mu)
+    r_dual = np.empty(n)
+    if unpen.shape[0] > 0:
+        _project_unpenalized(XU, unpen, w, positive, d, unit_d, r, s, r_dual)
+    else:
+        for i in range(n):
+            r_dual[i] = r[i] + s
+    rdr_dual, rdz_dual = _residual_stats(r_dual, 0.0, z, d, unit_d)
+    if not rdr_dual > 0.0:
+        return primal, primal
+    rho_dual = np.sqrt(rdr_dual / S)
+    cols = np.arange(p)
+    c = np.empty(p)
+    _correlations(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, r_dual, 0.0, mu, sd,
+                  S, c)
+    for j in range(p):
+        c[j] /= rho_dual
+    scale = _dual_scale(cols, c, l1, l2, positive)
+    dual = scale * rdz_dual / (S * rho_dual)
+    return primal, primal - dual
+
+
+def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_init=None,
+                     max_iter=1000, tol=1e-4, p0=DEFAULT_P0):
+    """Square-root Lasso on a prepared :class:`QuadraticProblem` (of ``X``, ``y``).
+
+    ``tol`` is relative to the objective at ``w = 0`` (with the best intercept), ``rho(0)``;
+    ``max_iter`` caps the coordinate-descent epochs summed over the scale steps.
+    Returns :class:`SqrtResult`.
+    """
+    p = problem.n_features
+    v = np.ones(p) if weights is None else weights
+    l1 = alpha * v
+    zeros = np.zeros(p)
+    rho0 = np.sqrt(2.0 * problem.null_objective)
+    tol_abs = tol * rho0
+    w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    if rho0 == 0.0:
+        intercept = problem.y_offset if problem.fit_intercept else 0.0
+        return SqrtResult(np.zeros(p), float(intercept), 0, 0.0, True, 0.0)
+    parts = problem.parts
+
+    def gap_at(w, r, s):
+        with _numba_threads():
+            return sqrt_lasso_gap(*parts, problem.z, problem.d, problem.unit_d, problem.S,
+                                  problem.mu, problem.sd, problem.lips, l1, bool(positive),
+                                  w, r, s)
+
+    def rho_of(r, s):
+        return float(np.sqrt(problem.d @ ((r + s) ** 2) / problem.S))
+
+    # start: the residual scale of the initial coefficients
+    r = problem.z - _xw(problem, w)
+    s = float(problem.mu @ w)
+    sigma = rho_of(r, s)
+    n_epochs = 0
+    converged = False
+    gap = np.inf
+    hist = []  # (sigma, q) pairs for the secant steps
+    lo, hi = 0.0, np.inf
+    mismatch = None
+    tight = LASSO_TOL_RATIO
+    n_polish = 0
+    tried_interpolation = False
+    n_rows = int(np.count_nonzero(problem.d > 0))
+    for _ in range(MAX_SCALE_STEPS):
+        if sigma <= 0.0:
+            sigma = 1e-3 * rho0 if not hist else 1e-3 * hist[-1][0]
+        # the Lasso at lambda = alpha sigma, to a gap that leaves room in the budget: loose
+        # while the scale is far from its root, LASSO_TOL_RATIO * tol at the end
+        budget = tight * tol_abs
+        if mismatch is not None:
+            budget = max(budget, 0.1 * mismatch)
+        elif coef_init is None:
+            budget = max(budget, 1e-3 * rho0)
+        w, r, s, ep, _, _ = problem.run(l1 * sigma, zeros, positive, w,
+                                        max(max_iter - n_epochs, 1), budget * sigma, p0)
+        n_epochs += ep
+        _, gap = gap_at(w, r, s)
+        rho = rho_of(r, s)
+        if gap <= tol_abs:
+            converged = True
+            break
+        mismatch = (rho - sigma) ** 2 / (2.0 * sigma) if sigma > 0 else np.inf
+        if mismatch <= gap and n_polish < MAX_POLISH:
+            # the scale is (nearly) right: the gap is limited by the Lasso's accuracy, which
+            # the certificate needs to first order; finish exactly on the support
+            n_polish += 1
+            cand = _polish(problem, l1, positive, w)
+            if cand is not None:
+                _, gap_c = gap_at(*cand)
+                if gap_c < gap:
+                    w, r, s = cand
+                    gap = gap_c
+                    if gap <= tol_abs:
+                        converged = True
+                        break
+            tight = 0.01 * tight
+        if (rho < sigma and not tried_interpolation and rho < INTERPOLATION_SCALE * rho0
+                and problem.n_features + problem.fit_intercept >= n_rows):
+            # the scale keeps shrinking: the optimum may interpolate (sigma = 0), where the
+            # Lasso steps converge ever more slowly; try the minimum-l1 interpolant directly
+            tried_interpolation = True
+            cand = _interpolant(problem, X, y, alpha, v, positive, max_iter, tol)
+            if cand is not None:
+                _, gap_c = gap_at(cand[0], cand[1], cand[2])
+                gap_c = min(gap_c, cand[3])
+                if gap_c <= tol_abs:
+                    w, r, s = cand[0], cand[1], cand[2]
+                    gap = gap_c
+                    converged = True
+                    break
+        if n_epochs >= max_iter:
+            break
+        q = rho / sigma - 1.0
+        if q > 0.0:
+            lo = max(lo, sigma)
+        else:
+            hi = min(hi, sigma)
+        hist.append((sigma, q))
+        new = rho  # fixed point: monotone towards the root from either side
+        if len(hist) >= 2:
+            (s1, q1), (s2, q2) = hist[-2], hist[-1]
+            if q1 != q2:
+                sec = s2 - q2 * (s2 - s1) / (q2 - q1)
+                if lo < sec < hi:
+                    new = sec
+        if not new > 0.0:
+            new = 0.5 * sigma  # interpolation: the residual vanished at this scale
+        sigma = new
+    intercept = problem.y_offset - s if problem.fit_intercept else 0.0
+    return SqrtResult(w, float(intercept), int(n_epochs), float(max(gap, 0.0)), converged,
+                      rho_of(r, s))
+
+
+def _polish(problem, l1, positive, w):
+    """Exact solution on the support of ``w``, if its signs are those of the optimum.
+
+    On a fixed support ``A`` with signs ``g``, the Lasso solution is affine in lambda,
+    ``w_A = u0 - lambda u1`` (``G u0 = X~_A^T D z``, ``G u1 = l1_A g / alpha``,
+    ``G = X~_A^T D X~_A``, ``D = d / S``), and its residual is ``e0 + lambda X~_A u1`` with
+    ``e0`` the least-squares residual, D-orthogonal to the span of ``X~_A``. The scale
+    equation ``rho(alpha sigma) = sigma`` is then
+    ``sigma^2 = e0^T D e0 / (1 - alpha^2 u1^T G u1)``: one square root, no iteration. It also
+    covers interpolation (``e0 = 0``, ``sigma = 0``). Returns the candidate ``(w, r, s)`` or
+    None when ``G`` is singular, the scale equation has no root or a sign flips.
+    """
+    forced = (w != 0) | ((l1 == 0) & (problem.lips > 0))
+    cols = np.flatnonzero(forced).astype(np.int64)
+    if cols.size == 0 or cols.size >= problem.n_samples:
+        return None
+    n = problem.n_samples
+    rows = np.arange(n, dtype=np.int64)
+    XA = gather_columns(*problem.parts, rows, rows, cols, False)
+    XA -= problem.mu[cols]
+    sqd = np.sqrt(problem.d / problem.S)
+    XS = XA * sqd[:, None]
+    G = XS.T @ XS
+    try:
+        cho = linalg.cho_factor(G, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(cho[0])) or np.min(np.abs(np.diag(cho[0]))) <= 1e-10 * np.sqrt(
+            np.max(np.diag(G))):
+        return None
+    zs = problem.z * sqd
+    u0 = linalg.cho_solve(cho, XS.T @ zs, check_finite=False)
+    sign = np.sign(w[cols])
+    u1 = linalg.cho_solve(cho, l1[cols] * sign, check_finite=False)  # lambda = sigma here
+    e0 = zs - XS @ u0
+    a0 = float(e0 @ e0)
+    a2 = float(u1 @ (G @ u1))
+    if not a2 < 1.0:
+        return None
+    sigma = np.sqrt(max(a0, 0.0) / (1.0 - a2))
+    wa = u0 - sigma * u1
+    pen = l1[cols] > 0
+    if np.any(np.sign(wa[pen]) != sign[pen]) or (positive and np.any(wa < 0)):
+        return None
+    new = np.zeros_like(w)
+    new[cols] = wa
+    r = problem.z - _xw(problem, new)
+    return new, r, float(problem.mu @ new)
+
+
+def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
+    """Minimum-l1 interpolant and a sqrt-Lasso dual value certifying it, or None.
+
+    It is the LAD Lasso at a level ``eps`` small enough that, whenever the square-root
+    Lasso's optimum interpolates, the LAD dual box contains the basis-pursuit dual point
+    (exact penalty): ``eps = alpha / 2 min_i sqrt(d_i / S)``. Its dual point ``theta / eps``
+    satisfies ``|X~_j^T .| <= v_j``; scaled by ``alpha`` into the unit ball of the
+    square-root dual it certifies the interpolant. Returns ``(w, r, s, gap)``.
+    """
+    from ._quantile import QuantileProblem
+
+    d = problem.d
+    eps = 0.5 * alpha * float(np.sqrt(np.min(d[d > 0]) / problem.S))
+    lad = QuantileProblem(X, y, d, problem.fit_intercept, 0.5)
+    res, theta = lad.solve(eps, v, positive, max_iter=max_iter, tol=min(tol, 1e-6) * 1e-2,
+                           return_theta=True)
+    if not res.converged:
+        return None
+    w = res.coef
+    r = problem.z - _xw(problem, w)
+    s = float(problem.mu @ w)
+    theta_bp = alpha * theta / eps
+    keep = d > 0
+    norm = float(np.sqrt(np.sum(theta_bp[keep] ** 2 * problem.S / d[keep])))
+    dual = min(1.0, 1.0 / norm) * float(theta_bp @ y) if norm > 0 else 0.0
+    primal = float(np.sqrt(d @ ((r + s) ** 2) / problem.S)) + alpha * float(v @ np.abs(w))
+    return w, r, s, primal - dual
+
+
+def sqrt_alpha_max(problem, weights=None):
+    """Smallest alpha giving ``w = 0``: the Lasso's bound over ``rho`` of its residual."""
+    lasso_max = problem.alpha_max(1.0, weights)
+    if not np.isfinite(lasso_max):
+        return lasso_max
+    v = np.ones(problem.n_features) if weights is None else weights
+    if np.any((v == 0) & (problem.lips > 0)):
+        # residual of the unpenalized least-squares fit
+        l1 = np.where(v > 0, np.inf, 0.0)
+        w, r, s, _, _, _ = problem.run(l1, np.zeros(problem.n_features), False, None, 10_000,
+                                       1e-12 * problem.null_objective)
+        rho = float(np.sqrt(problem.d @ ((r + s) ** 2) / problem.S))
+    else:
+        rho = float(np.sqrt(2.0 * problem.null_objective))
+    return lasso_max / rho if rho > 0 else 0.0
+
+
+def _xw(problem, w):
+    out = np.empty(problem.n_samples)
+    with _numba_threads():
+        matvec(*problem.parts, problem.n_samples, w, out)
+    return out
