@@ -11,25 +11,33 @@ from ._config import get_cache_dir, get_num_threads, set_num_threads  # noqa: I0
 from .linear_model import (
     ElasticNet,
     ElasticNetCV,
+    LADLasso,
     Lasso,
     LassoCV,
+    QuantileLasso,
     SparseLogisticRegression,
+    SqrtLasso,
     WeightedLasso,
     enet_path,
     lasso_path,
+    pivotal_alpha,
 )
 
 __all__ = [
     "ElasticNet",
     "ElasticNetCV",
+    "LADLasso",
     "Lasso",
     "LassoCV",
+    "QuantileLasso",
     "SparseLogisticRegression",
+    "SqrtLasso",
     "WeightedLasso",
     "__version__",
     "enet_path",
     "get_cache_dir",
     "get_num_threads",
     "lasso_path",
+    "pivotal_alpha",
     "set_num_threads",
 ]

@@ -39,9 +39,12 @@ ESTIMATORS = dict(all_estimators())
 MEANINGFUL_PARAMS = {
     "ElasticNet": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
     "ElasticNetCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
+    "LADLasso": dict(alpha=1e-3, tol=1e-10),
     "Lasso": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
     "LassoCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
+    "QuantileLasso": dict(quantile=0.3, alpha=1e-3, tol=1e-10),
     "SparseLogisticRegression": dict(alpha=1e-3, tol=1e-12),
+    "SqrtLasso": dict(alpha=0.1, tol=1e-12, max_iter=10_000),
     "WeightedLasso": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
 }
 

@@ -1,21 +1,27 @@
 """The Lasso family: penalized linear models solved by working-set coordinate descent.
 
 Lasso, ElasticNet and WeightedLasso (penalized least squares), SparseLogisticRegression
-(l1 / elastic-net logistic regression), their cross-validated versions and the paths.
+(l1 / elastic-net logistic regression), SqrtLasso (scale-free), LADLasso and QuantileLasso
+(robust), their cross-validated versions and the paths.
 """
 
 from ._coordinate_descent import ElasticNet, Lasso, WeightedLasso
 from ._cv import ElasticNetCV, LassoCV
 from ._logistic import SparseLogisticRegression
 from ._path import enet_path, lasso_path
+from ._robust import LADLasso, QuantileLasso, SqrtLasso, pivotal_alpha
 
 __all__ = [
     "ElasticNet",
     "ElasticNetCV",
+    "LADLasso",
     "Lasso",
     "LassoCV",
+    "QuantileLasso",
     "SparseLogisticRegression",
+    "SqrtLasso",
     "WeightedLasso",
     "enet_path",
     "lasso_path",
+    "pivotal_alpha",
 ]

@@ -39,8 +39,9 @@ def check_common_params(est, *, alpha=True, l1_ratio=True):
     for name in ("fit_intercept", "warm_start", "positive"):
         if hasattr(est, name) and not isinstance(getattr(est, name), (bool, np.bool_)):
             raise TypeError(f"{name} must be a bool, got {getattr(est, name)!r}.")
-    if hasattr(est, "solver") and est.solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}, got {est.solver!r}.")
+    solvers = getattr(est, "_solvers", SOLVERS)
+    if hasattr(est, "solver") and est.solver not in solvers:
+        raise ValueError(f"solver must be one of {solvers}, got {est.solver!r}.")
 
 
 def warn_not_converged(gap, tol_abs, n_iter, what="Objective"):

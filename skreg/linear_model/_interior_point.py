@@ -232,7 +232,12 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         rd_norm = 0.0
         for i in range(N):
             rd_norm = max(rd_norm, abs(rd[i]))
-        if gap <= tol_abs and rd_norm <= 1e-9 * (1.0 + np.max(np.abs(cobj))):
+        obj = 0.0
+        for i in range(N):
+            obj += cobj[i] * x[i]
+        # below ~1e-13 of the objective the gap is rounding: stop there whatever tol_abs
+        if (gap <= max(tol_abs, 1e-13 * abs(obj))
+                and rd_norm <= 1e-9 * (1.0 + np.max(np.abs(cobj)))):
             break
         if it >= max_iter:
             break

@@ -186,12 +186,15 @@ class QuantileProblem:
         refined = 0
         theta = self.theta0
         b = self.b0
+        best = None
         while True:
             ws = np.flatnonzero(in_ws).astype(np.int64)
             if ws.size:
                 theta, coef_ws, b, it, ok = self._program(ws, l1, positive,
                                                           max(max_iter - n_iter, 1), ipm_tol)
                 n_iter += it
+                if not ok:  # the normal matrix broke down: keep the best point so far
+                    break
                 w = np.zeros(p)
                 w[ws] = coef_ws
                 if positive:
@@ -206,6 +209,8 @@ class QuantileProblem:
             primal = self._primal(w, b, np.where(finite, l1, 0.0))
             gap = primal - self._dual_value(theta, corr, np.where(finite, l1, np.inf),
                                             positive)
+            if best is None or gap < best[0]:
+                best = (gap, w, b, theta)
             if gap <= tol_abs:
                 converged = True
                 break
@@ -224,8 +229,9 @@ class QuantileProblem:
                 refined += 1
                 continue
             # next working set: the support (so the restricted optimum can only decrease),
-            # then the features closest to (or beyond) their dual constraint, up to
-            # max(p0, 2 nnz) of them: as the coordinate-descent working sets of the Lasso
+            # then the features closest to (or beyond) their dual constraint: the violated
+            # ones (at most nnz + p0 of them, so the set at most doubles) and a margin of
+            # max(p0, nnz / 2) more, which keeps the support from churning between solves
             nnz = int(np.count_nonzero(forced))
             n_add = min(n_viol, nnz + p0) + max(p0, nnz // 2)
             score[forced] = 0.0
@@ -233,5 +239,7 @@ class QuantileProblem:
             in_ws = forced.copy()
             if n_add > 0:
                 in_ws[np.argpartition(-score, n_add - 1)[:n_add]] = True
+        if best is not None:
+            gap, w, b, theta = best
         res = SolveResult(w, float(b), int(n_iter), float(max(gap, 0.0)), bool(converged))
         return (res, theta) if return_theta else res

@@ -270,7 +270,8 @@ def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
     d = problem.d
     eps = 0.5 * alpha * float(np.sqrt(np.min(d[d > 0]) / problem.S))
     lad = QuantileProblem(X, y, d, problem.fit_intercept, 0.5)
-    res, theta = lad.solve(eps, v, positive, max_iter=max_iter, tol=min(tol, 1e-6) * 1e-2,
+    res, theta = lad.solve(eps, v, positive, max_iter=max_iter,
+                           tol=max(min(tol, 1e-6) * 1e-2, 1e-10),
                            return_theta=True)
     if not res.converged:
         return None
