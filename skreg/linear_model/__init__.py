@@ -8,7 +8,7 @@ Lasso, ElasticNet and WeightedLasso (penalized least squares), SparseLogisticReg
 from ._coordinate_descent import ElasticNet, Lasso, WeightedLasso
 from ._cv import ElasticNetCV, LassoCV
 from ._logistic import SparseLogisticRegression
-from ._path import enet_path, lasso_path
+from ._path import enet_path, lad_lasso_path, lasso_path, sqrt_lasso_path
 from ._robust import LADLasso, QuantileLasso, SqrtLasso, pivotal_alpha
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "SqrtLasso",
     "WeightedLasso",
     "enet_path",
+    "lad_lasso_path",
     "lasso_path",
     "pivotal_alpha",
+    "sqrt_lasso_path",
 ]

@@ -16,7 +16,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
 from .._validation import check_sample_weight, check_X_y
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
-from ._path import _n_jobs, alpha_grid, check_alphas, solve_path
+from ._path import _n_jobs, alpha_grid, check_alphas, enet_solver, solve_path
 from ._problem import QuadraticProblem
 
 
@@ -34,9 +34,9 @@ def _fold_mse(X, y, sw, train, test, grids, l1_ratios, fit_intercept, positive, 
         out = np.empty((len(l1_ratios), grids.shape[1]))
         n_failed = 0
         for i, l1_ratio in enumerate(l1_ratios):
-            coefs, intercepts, _, _, failed = solve_path(
-                problem, grids[i], l1_ratio=l1_ratio, positive=positive, max_iter=max_iter,
-                tol=tol)
+            solve_one = enet_solver(problem, l1_ratio=l1_ratio, positive=positive,
+                                    max_iter=max_iter, tol=tol)
+            coefs, intercepts, _, _, failed = solve_path(solve_one, X.shape[1], grids[i])
             n_failed += failed
             with _single_threaded_blas():
                 pred = safe_sparse_dot(X[test], coefs) + intercepts

@@ -1,4 +1,5 @@
-"""Regularization paths: ``lasso_path`` and ``enet_path`` with warm starts.
+"""Regularization paths with warm starts: ``lasso_path``, ``enet_path``, ``sqrt_lasso_path``
+and ``lad_lasso_path``.
 
 Along a decreasing grid of alphas each solve starts from the previous solution, and the
 solver's first outer iteration screens with the gap-safe rule at that warm start
@@ -16,7 +17,9 @@ from sklearn.utils import check_scalar
 
 from .._config import _effective_num_threads, _numba_threads
 from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
-from ._problem import QuadraticProblem
+from ._problem import QuadraticProblem, SolveResult
+from ._quantile import QuantileProblem
+from ._sqrt import solve_sqrt_lasso, sqrt_alpha_max
 
 
 def alpha_grid(alpha_max, eps=1e-3, n_alphas=100):
@@ -43,9 +46,7 @@ def check_alphas(alphas):
     return np.sort(arr)[::-1]
 
 
-def _solve_block(problem, alphas, l1_ratio, weights, positive, coef_init, max_iter, tol,
-                 n_threads):
-    n_features = problem.n_features
+def _solve_block(solve_one, n_features, alphas, coef_init, n_threads):
     coefs = np.empty((n_features, alphas.shape[0]))
     intercepts = np.empty(alphas.shape[0])
     gaps = np.empty(alphas.shape[0])
@@ -54,8 +55,7 @@ def _solve_block(problem, alphas, l1_ratio, weights, positive, coef_init, max_it
     w = coef_init
     with _numba_threads(n_threads):
         for k, alpha in enumerate(alphas):
-            res = problem.solve(alpha, l1_ratio, weights, positive, coef_init=w,
-                                max_iter=max_iter, tol=tol)
+            res = solve_one(float(alpha), w)
             w = res.coef
             coefs[:, k] = res.coef
             intercepts[k] = res.intercept
@@ -65,21 +65,22 @@ def _solve_block(problem, alphas, l1_ratio, weights, positive, coef_init, max_it
     return coefs, intercepts, gaps, n_iters, n_failed
 
 
-def solve_path(problem, alphas, *, l1_ratio=1.0, weights=None, positive=False,
-               coef_init=None, max_iter=1000, tol=1e-4, n_jobs=None):
-    """Solve ``problem`` for each alpha (decreasing) with warm starts.
+def solve_path(solve_one, n_features, alphas, *, coef_init=None, n_jobs=None):
+    """Solve ``solve_one(alpha, coef_init)`` for each alpha (decreasing) with warm starts.
 
-    Returns ``(coefs (n_features, n_alphas), intercepts, dual_gaps, n_iters, n_failed)``.
+    ``solve_one`` returns a :class:`SolveResult`; it must be thread-safe (the prepared
+    problems are: every call allocates its own buffers). With ``n_jobs > 1`` the grid is cut
+    into contiguous blocks, each warm-started along itself. Returns
+    ``(coefs (n_features, n_alphas), intercepts, dual_gaps, n_iters, n_failed)``.
     """
     n_jobs = _n_jobs(n_jobs, alphas.shape[0])
     if n_jobs == 1:
-        return _solve_block(problem, alphas, l1_ratio, weights, positive, coef_init,
-                            max_iter, tol, None)
+        return _solve_block(solve_one, n_features, alphas, coef_init, None)
     blocks = np.array_split(np.arange(alphas.shape[0]), n_jobs)
     n_threads = max(1, _effective_num_threads() // n_jobs)
     parts = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_solve_block)(problem, alphas[b], l1_ratio, weights, positive,
-                              coef_init if b[0] == 0 else None, max_iter, tol, n_threads)
+        delayed(_solve_block)(solve_one, n_features, alphas[b],
+                              coef_init if b[0] == 0 else None, n_threads)
         for b in blocks
     )
     return (
@@ -89,6 +90,15 @@ def solve_path(problem, alphas, *, l1_ratio=1.0, weights=None, positive=False,
         np.concatenate([p[3] for p in parts]),
         sum(p[4] for p in parts),
     )
+
+
+def enet_solver(problem, *, l1_ratio=1.0, weights=None, positive=False, max_iter=1000,
+                tol=1e-4):
+    """``solve_one(alpha, coef_init)`` of the elastic net on a :class:`QuadraticProblem`."""
+    def solve_one(alpha, coef_init):
+        return problem.solve(alpha, l1_ratio, weights, positive, coef_init=coef_init,
+                             max_iter=max_iter, tol=tol)
+    return solve_one
 
 
 def _n_jobs(n_jobs, n_tasks):
@@ -168,8 +178,25 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     intercepts : ndarray of shape (n_alphas,)
         Only when ``return_intercept``.
     """
-    X, y = check_X_y_arrays(X, y)
     check_scalar(l1_ratio, "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
+    X, y, sw, v, coef_init = _path_inputs(X, y, sample_weight, weights, coef_init, max_iter,
+                                          tol)
+    problem = QuadraticProblem(X, y, sw, fit_intercept)
+    if alphas is None:
+        alphas = alpha_grid(problem.alpha_max(l1_ratio, v), eps, n_alphas)
+    else:
+        alphas = check_alphas(alphas)
+    solve_one = enet_solver(problem, l1_ratio=float(l1_ratio), weights=v,
+                            positive=bool(positive), max_iter=max_iter, tol=tol)
+    coefs, intercepts, gaps, n_iters, n_failed = solve_path(
+        solve_one, X.shape[1], alphas, coef_init=coef_init, n_jobs=n_jobs)
+    return _path_output(alphas, coefs, intercepts, gaps, n_iters, n_failed, return_n_iter,
+                        return_intercept)
+
+
+def _path_inputs(X, y, sample_weight, weights, coef_init, max_iter, tol):
+    """Validated ``(X, y, sample_weight, weights or None, coef_init or None)`` of a path."""
+    X, y = check_X_y_arrays(X, y)
     check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
     check_scalar(tol, "tol", numbers.Real, min_val=0.0)
     sw = check_sample_weight(sample_weight, X.shape[0])
@@ -180,20 +207,17 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
             raise ValueError(
                 f"coef_init has {coef_init.shape[0]} entries, X has {X.shape[1]} features."
             )
-    problem = QuadraticProblem(X, y, sw, fit_intercept)
-    if alphas is None:
-        alphas = alpha_grid(problem.alpha_max(l1_ratio, v), eps, n_alphas)
-    else:
-        alphas = check_alphas(alphas)
-    coefs, intercepts, gaps, n_iters, n_failed = solve_path(
-        problem, alphas, l1_ratio=float(l1_ratio), weights=v, positive=bool(positive),
-        coef_init=coef_init, max_iter=max_iter, tol=tol, n_jobs=n_jobs)
+    return X, y, sw, v, coef_init
+
+
+def _path_output(alphas, coefs, intercepts, gaps, n_iters, n_failed, return_n_iter,
+                 return_intercept):
     if n_failed:
         warnings.warn(
             f"{n_failed} of {alphas.shape[0]} path fits did not reach the duality-gap "
             f"tolerance; increase max_iter or loosen tol.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     out = [alphas, coefs, gaps]
     if return_n_iter:
@@ -233,3 +257,129 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, **params):
     if "l1_ratio" in params:
         raise TypeError("lasso_path has l1_ratio=1; use enet_path for other values.")
     return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas, **params)
+
+
+_ROBUST_PATH_PARAMS = """
+    Parameters
+    ----------
+    X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Target values.
+    eps : float, default=1e-3
+        Length of the path: ``alpha_min / alpha_max = eps``.
+    n_alphas : int, default=100
+        Number of alphas when ``alphas`` is None.
+    alphas : array-like, default=None
+        Explicit grid (solved in decreasing order). None: ``n_alphas`` log-spaced values
+        from ``alpha_max``, the smallest alpha giving ``w = 0``.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights ``s``.
+    weights : array-like of shape (n_features,), default=None
+        Non-negative penalty weights ``v``.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    max_iter : int, default=1000
+        Maximum solver iterations per alpha ({iter_what}).
+    tol : float, default=1e-4
+        Relative duality-gap tolerance per alpha (see :class:`{model}`).
+    coef_init : array-like of shape (n_features,), default=None
+        Start of the first solve.
+    return_n_iter : bool, default=False
+        Also return the number of iterations per alpha.
+    return_intercept : bool, default=False
+        Also return the intercept per alpha (last).
+    n_jobs : int, default=None
+        Number of blocks of the grid solved in parallel (joblib threads); None means 1.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        Coefficients along the path.
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap at each solution (units of the objective).
+    n_iters : ndarray of shape (n_alphas,)
+        Only when ``return_n_iter``.
+    intercepts : ndarray of shape (n_alphas,)
+        Only when ``return_intercept``.
+"""
+
+
+def sqrt_solver(problem, X, y, *, weights=None, positive=False, max_iter=1000, tol=1e-4):
+    """``solve_one(alpha, coef_init)`` of the square-root Lasso."""
+    def solve_one(alpha, coef_init):
+        return solve_sqrt_lasso(problem, X, y, alpha, weights, positive, coef_init=coef_init,
+                                max_iter=max_iter, tol=tol)
+    return solve_one
+
+
+def lad_solver(problem, *, weights=None, positive=False, max_iter=1000, tol=1e-4):
+    """``solve_one(alpha, coef_init)`` of the LAD Lasso on a median QuantileProblem: the
+    objective is twice the pinball problem at ``alpha / 2``."""
+    def solve_one(alpha, coef_init):
+        res = problem.solve(0.5 * alpha, weights, positive, coef_init=coef_init,
+                            max_iter=max_iter, tol=tol)
+        return SolveResult(res.coef, res.intercept, res.n_iter, 2.0 * res.dual_gap,
+                           res.converged)
+    return solve_one
+
+
+def sqrt_lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=True,
+                    sample_weight=None, weights=None, positive=False, max_iter=1000,
+                    tol=1e-4, coef_init=None, return_n_iter=False, return_intercept=False,
+                    n_jobs=None):
+    X, y, sw, v, coef_init = _path_inputs(X, y, sample_weight, weights, coef_init, max_iter,
+                                          tol)
+    problem = QuadraticProblem(X, y, sw, fit_intercept)
+    if alphas is None:
+        alphas = alpha_grid(sqrt_alpha_max(problem, v), eps, n_alphas)
+    else:
+        alphas = check_alphas(alphas)
+    solve_one = sqrt_solver(problem, X, y, weights=v, positive=bool(positive),
+                            max_iter=max_iter, tol=tol)
+    return _path_output(alphas, *solve_path(solve_one, X.shape[1], alphas,
+                                            coef_init=coef_init, n_jobs=n_jobs),
+                        return_n_iter, return_intercept)
+
+
+sqrt_lasso_path.__doc__ = """Square-root Lasso regularization path with warm starts.
+
+    For each alpha of a decreasing grid, minimizes (``S = sum_i s_i``)::
+
+        sqrt( 1 / S * sum_i s_i (y_i - x_i w - b)^2 ) + alpha * sum_j v_j |w_j|
+
+    the objective of :class:`SqrtLasso`, each solve warm-started at the previous solution.
+""" + _ROBUST_PATH_PARAMS.format(iter_what="coordinate-descent epochs", model="SqrtLasso")
+
+
+def lad_lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=True,
+                   sample_weight=None, weights=None, positive=False, max_iter=1000,
+                   tol=1e-4, coef_init=None, return_n_iter=False, return_intercept=False,
+                   n_jobs=None):
+    X, y, sw, v, coef_init = _path_inputs(X, y, sample_weight, weights, coef_init, max_iter,
+                                          tol)
+    problem = QuantileProblem(X, y, sw, fit_intercept, 0.5)
+    if alphas is None:
+        alphas = alpha_grid(2.0 * problem.alpha_max(v), eps, n_alphas)
+    else:
+        alphas = check_alphas(alphas)
+    solve_one = lad_solver(problem, weights=v, positive=bool(positive), max_iter=max_iter,
+                           tol=tol)
+    return _path_output(alphas, *solve_path(solve_one, X.shape[1], alphas,
+                                            coef_init=coef_init, n_jobs=n_jobs),
+                        return_n_iter, return_intercept)
+
+
+lad_lasso_path.__doc__ = """LAD-Lasso regularization path, warm-started working sets.
+
+    For each alpha of a decreasing grid, minimizes (``S = sum_i s_i``)::
+
+        1 / S * sum_i s_i |y_i - x_i w - b| + alpha * sum_j v_j |w_j|
+
+    the objective of :class:`LADLasso`. Each solve starts its working set from the previous
+    solution's support.
+""" + _ROBUST_PATH_PARAMS.format(iter_what="interior-point iterations", model="LADLasso")

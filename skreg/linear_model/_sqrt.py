@@ -136,6 +136,22 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
     n_polish = 0
     tried_interpolation = False
     n_rows = int(np.count_nonzero(problem.d > 0))
+    can_interpolate = problem.n_features + problem.fit_intercept >= n_rows
+    if sigma < INTERPOLATION_SCALE * rho0:
+        # a (nearly) interpolating start, typically the previous solution on a path: the
+        # Lasso at so small a scale would crawl; test the interpolant first
+        if can_interpolate:
+            tried_interpolation = True
+            cand = _interpolant(problem, X, y, alpha, v, positive, max_iter, tol)
+            if cand is not None:
+                _, gap_c = gap_at(cand[0], cand[1], cand[2])
+                gap_c = min(gap_c, cand[3])
+                if gap_c <= tol_abs:
+                    w, r, s = cand[0], cand[1], cand[2]
+                    intercept = problem.y_offset - s if problem.fit_intercept else 0.0
+                    return SqrtResult(w, float(intercept), 0, float(max(gap_c, 0.0)), True,
+                                      rho_of(r, s))
+        sigma = INTERPOLATION_SCALE * rho0
     for _ in range(MAX_SCALE_STEPS):
         if sigma <= 0.0:
             sigma = 1e-3 * rho0 if not hist else 1e-3 * hist[-1][0]
@@ -169,10 +185,13 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
                         converged = True
                         break
             tight = 0.01 * tight
-        if (rho < sigma and not tried_interpolation and rho < INTERPOLATION_SCALE * rho0
-                and problem.n_features + problem.fit_intercept >= n_rows):
-            # the scale keeps shrinking: the optimum may interpolate (sigma = 0), where the
-            # Lasso steps converge ever more slowly; try the minimum-l1 interpolant directly
+        q = rho / sigma - 1.0
+        slow = len(hist) >= 2 and q < 0.0 and hist[-1][1] < 0.0 and q < 0.5 * hist[-1][1]
+        if (can_interpolate and not tried_interpolation and rho < sigma
+                and (rho < INTERPOLATION_SCALE * rho0 or slow)):
+            # the scale keeps shrinking (fast, or slowly without nearing a root): the optimum
+            # may interpolate (sigma = 0), where the Lasso steps converge ever more slowly;
+            # try the minimum-l1 interpolant directly
             tried_interpolation = True
             cand = _interpolant(problem, X, y, alpha, v, positive, max_iter, tol)
             if cand is not None:
@@ -185,7 +204,6 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
                     break
         if n_epochs >= max_iter:
             break
-        q = rho / sigma - 1.0
         if q > 0.0:
             lo = max(lo, sigma)
         else:
@@ -270,11 +288,10 @@ def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
     d = problem.d
     eps = 0.5 * alpha * float(np.sqrt(np.min(d[d > 0]) / problem.S))
     lad = QuantileProblem(X, y, d, problem.fit_intercept, 0.5)
+    # the program's accuracy (its interior point stops near 1e-10 relative) is not the
+    # point: the square-root gap computed below decides
     res, theta = lad.solve(eps, v, positive, max_iter=max_iter,
-                           tol=max(min(tol, 1e-6) * 1e-2, 1e-10),
-                           return_theta=True)
-    if not res.converged:
-        return None
+                           tol=max(min(tol, 1e-6) * 1e-2, 1e-9), return_theta=True)
     w = res.coef
     r = problem.z - _xw(problem, w)
     s = float(problem.mu @ w)
