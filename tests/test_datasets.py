@@ -10,6 +10,7 @@ from skreg.datasets import (
     _loaders,
     load_khan,
     load_nci60,
+    make_compressive_sensing,
     make_correlated_regression,
     make_sparse_regression,
 )
@@ -193,3 +194,121 @@ def test_loaders_without_islp(loader, monkeypatch):
     monkeypatch.setattr(_loaders, "_find_islp_spec", lambda: None)
     with pytest.raises(ImportError, match="pip install --no-deps ISLP"):
         loader()
+
+
+# --------------------------------------------------------------------------------------------
+# make_compressive_sensing
+# --------------------------------------------------------------------------------------------
+def test_compressive_sensing_shapes_and_design():
+    X, y, coef = make_compressive_sensing(80, 3000, n_nonzero=12, random_state=0)
+    assert X.shape == (80, 3000) and y.shape == (80,) and coef.shape == (3000,)
+    assert X.dtype == y.dtype == coef.dtype == np.float64
+    assert X.flags.f_contiguous
+    # entries N(0, 1/n): unit expected squared column norm, variance n * (1/n)^2 * 2 = 2/n
+    col_sq_norms = (X**2).sum(axis=0)
+    assert col_sq_norms.mean() == pytest.approx(1.0, abs=4 * np.sqrt(2 / 80 / 3000))
+    assert X.std() == pytest.approx(1 / np.sqrt(80), rel=0.02)
+    # s-sparse, magnitudes 1 + |N(0, 1)| >= 1, both signs
+    nonzero = coef[coef != 0]
+    assert nonzero.size == 12
+    assert np.all(np.abs(nonzero) >= 1.0)
+    assert np.any(nonzero > 0) and np.any(nonzero < 0)
+    # noiseless and uncorrupted by default
+    np.testing.assert_array_equal(y, X @ coef)
+
+
+@pytest.mark.parametrize("noise_level", [1e-3, 0.5, 20.0])
+def test_compressive_sensing_noise_level_is_the_noise_norm(noise_level):
+    X, y, coef = make_compressive_sensing(60, 100, noise_level=noise_level, random_state=1)
+    assert np.linalg.norm(y - X @ coef) == pytest.approx(noise_level, rel=1e-12)
+
+
+def test_compressive_sensing_outliers():
+    n, magnitude = 120, 37.5
+    X, y, coef, outliers = make_compressive_sensing(
+        n, 50, n_nonzero=5, noise_level=0.3, outlier_fraction=0.15,
+        outlier_magnitude=magnitude, return_outliers=True, random_state=2,
+    )
+    assert outliers.dtype == bool and outliers.shape == (n,)
+    assert outliers.sum() == round(0.15 * n) == 18
+    # the same draw without corruption differs exactly by +-magnitude on the corrupted samples
+    X0, y0, coef0 = make_compressive_sensing(
+        n, 50, n_nonzero=5, noise_level=0.3, random_state=2
+    )
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(coef, coef0)
+    assert np.linalg.norm(y0 - X0 @ coef0) == pytest.approx(0.3, rel=1e-12)
+    diff = y - y0
+    np.testing.assert_array_equal(diff[~outliers], 0.0)
+    np.testing.assert_allclose(np.abs(diff[outliers]), magnitude, rtol=1e-12)
+    assert np.any(diff[outliers] > 0) and np.any(diff[outliers] < 0)
+
+
+def test_compressive_sensing_sweeps_are_nested():
+    """X, coef and the noise direction depend on the seed only; corrupted sets are nested."""
+    kw = dict(n_nonzero=4, return_outliers=True, random_state=5)
+    X1, y1, c1, m1 = make_compressive_sensing(100, 30, noise_level=0.1, outlier_fraction=0.05,
+                                              **kw)
+    X2, y2, c2, m2 = make_compressive_sensing(100, 30, noise_level=2.0, outlier_fraction=0.2,
+                                              **kw)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(c1, c2)
+    assert m1.sum() == 5 and m2.sum() == 20
+    assert np.all(m2[m1])  # the 5% are among the 20%
+    clean = ~m2
+    np.testing.assert_allclose((y2 - X2 @ c2)[clean], 20 * (y1 - X1 @ c1)[clean], rtol=1e-10)
+
+
+def test_compressive_sensing_edge_cases():
+    X, y, coef = make_compressive_sensing(10, 20, n_nonzero=0, noise_level=1.0, random_state=0)
+    assert not np.any(coef)
+    assert np.linalg.norm(y) == pytest.approx(1.0, rel=1e-12)
+    X, y, coef, outliers = make_compressive_sensing(
+        10, 20, n_nonzero=20, outlier_fraction=1.0, return_outliers=True, random_state=0
+    )
+    assert np.count_nonzero(coef) == 20 and outliers.all()
+    # round(0.25 * 10) = 2 (Python rounds half to even), round(0.26 * 10) = 3
+    for fraction, expected in [(0.25, 2), (0.26, 3), (0.04, 0)]:
+        *_, outliers = make_compressive_sensing(
+            10, 5, n_nonzero=1, outlier_fraction=fraction, return_outliers=True, random_state=0
+        )
+        assert outliers.sum() == expected
+
+
+def test_compressive_sensing_reproducible():
+    kw = dict(noise_level=0.2, outlier_fraction=0.1)
+    a = make_compressive_sensing(30, 60, random_state=42, **kw)
+    b = make_compressive_sensing(30, 60, random_state=42, **kw)
+    c = make_compressive_sensing(30, 60, random_state=43, **kw)
+    assert len(a) == 3
+    for left, right in zip(a, b):
+        np.testing.assert_array_equal(left, right)
+    assert not np.array_equal(a[0], c[0])
+    rng = np.random.RandomState(0)
+    first = make_compressive_sensing(5, 6, n_nonzero=2, random_state=rng)[0]
+    second = make_compressive_sensing(5, 6, n_nonzero=2, random_state=rng)[0]
+    assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_features": 2.5}, "n_features"),
+        ({"n_nonzero": 21}, "n_nonzero"),
+        ({"n_nonzero": -1}, "n_nonzero"),
+        ({"noise_level": -0.1}, "noise_level"),
+        ({"noise_level": np.nan}, "noise_level"),
+        ({"noise_level": np.inf}, "noise_level"),
+        ({"noise_level": "0.1"}, "noise_level"),
+        ({"outlier_fraction": 1.5}, "outlier_fraction"),
+        ({"outlier_fraction": -0.1}, "outlier_fraction"),
+        ({"outlier_magnitude": -1.0}, "outlier_magnitude"),
+        ({"outlier_magnitude": np.inf}, "outlier_magnitude"),
+        ({"outlier_magnitude": True}, "outlier_magnitude"),
+    ],
+)
+def test_compressive_sensing_invalid_parameters(kwargs, match):
+    params = {"n_samples": 10, "n_features": 20, "n_nonzero": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        make_compressive_sensing(**params)

@@ -6,7 +6,7 @@ Lasso, ElasticNet and WeightedLasso (penalized least squares), SparseLogisticReg
 """
 
 from ._coordinate_descent import ElasticNet, Lasso, WeightedLasso
-from ._cv import ElasticNetCV, LassoCV
+from ._cv import ElasticNetCV, LADLassoCV, LassoCV, SqrtLassoCV
 from ._logistic import SparseLogisticRegression
 from ._path import enet_path, lad_lasso_path, lasso_path, sqrt_lasso_path
 from ._robust import LADLasso, QuantileLasso, SqrtLasso, pivotal_alpha
@@ -15,11 +15,13 @@ __all__ = [
     "ElasticNet",
     "ElasticNetCV",
     "LADLasso",
+    "LADLassoCV",
     "Lasso",
     "LassoCV",
     "QuantileLasso",
     "SparseLogisticRegression",
     "SqrtLasso",
+    "SqrtLassoCV",
     "WeightedLasso",
     "enet_path",
     "lad_lasso_path",

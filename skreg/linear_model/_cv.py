@@ -1,4 +1,4 @@
-"""LassoCV and ElasticNetCV: alpha (and l1_ratio) chosen by K-fold cross-validation.
+"""Cross-validated models: LassoCV, ElasticNetCV (alpha and l1_ratio), SqrtLassoCV, LADLassoCV.
 
 Each fold solves the whole warm-started path on its training part (one prepared problem per
 fold) and scores every alpha on its held-out part; folds run in parallel through joblib.
@@ -16,13 +16,27 @@ from sklearn.utils.extmath import safe_sparse_dot
 from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
 from .._validation import check_sample_weight, check_X_y
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
-from ._path import _n_jobs, alpha_grid, check_alphas, enet_solver, solve_path
+from ._path import (
+    _n_jobs,
+    alpha_grid,
+    check_alphas,
+    enet_solver,
+    lad_solver,
+    solve_path,
+    sqrt_solver,
+)
 from ._problem import QuadraticProblem
+from ._quantile import QuantileProblem
+from ._sqrt import sqrt_alpha_max
 
 
-def _fold_mse(X, y, sw, train, test, grids, l1_ratios, fit_intercept, positive, max_iter,
-              tol, n_threads):
-    """Weighted held-out MSE of every (l1_ratio, alpha) on one fold."""
+def _fold_losses(X, y, sw, train, test, grids, make_solvers, loss, n_threads):
+    """Weighted held-out loss of every (grid row, alpha) on one fold.
+
+    ``make_solvers(X_train, y_train, sw_train)`` prepares the fold's problem once and returns
+    one ``solve_one`` per row of ``grids`` (see :func:`solve_path`); ``loss`` maps held-out
+    residuals to per-sample losses (squared or absolute).
+    """
     X_train = X[train]
     if not hasattr(X_train, "format"):
         X_train = np.asfortranarray(X_train)
@@ -30,19 +44,54 @@ def _fold_mse(X, y, sw, train, test, grids, l1_ratios, fit_intercept, positive, 
         X_train = X_train.tocsc()
         X_train.sort_indices()
     with _numba_threads(n_threads):
-        problem = QuadraticProblem(X_train, y[train], sw[train], fit_intercept)
-        out = np.empty((len(l1_ratios), grids.shape[1]))
+        solvers = make_solvers(X_train, y[train], sw[train])
+        out = np.empty(grids.shape)
         n_failed = 0
-        for i, l1_ratio in enumerate(l1_ratios):
-            solve_one = enet_solver(problem, l1_ratio=l1_ratio, positive=positive,
-                                    max_iter=max_iter, tol=tol)
+        for i, solve_one in enumerate(solvers):
             coefs, intercepts, _, _, failed = solve_path(solve_one, X.shape[1], grids[i])
             n_failed += failed
             with _single_threaded_blas():
                 pred = safe_sparse_dot(X[test], coefs) + intercepts
-            resid2 = (y[test][:, None] - pred) ** 2
-            out[i] = sw[test] @ resid2 / sw[test].sum()
+            out[i] = sw[test] @ loss(y[test][:, None] - pred) / sw[test].sum()
     return out, n_failed
+
+
+def _check_folds(folds, sw):
+    for k, (train, test) in enumerate(folds):
+        for part, idx in (("training", train), ("test", test)):
+            if not sw[idx].sum() > 0:  # no model (training) or no score (test) on this fold
+                raise ValueError(
+                    f"CV fold {k}: the sample weights of its {part} samples sum to zero; "
+                    f"every fold needs positive weight in both parts (shuffle the samples "
+                    f"or pass another cv)."
+                )
+
+
+def _cv_paths(est, X, y, sw, grids, make_solvers, loss):
+    """Held-out losses ``(n_rows, n_alphas, n_folds)`` of every fold, in parallel."""
+    folds = list(check_cv(est.cv).split(X, y))
+    _check_folds(folds, sw)
+    n_jobs = _n_jobs(est.n_jobs, len(folds))
+    n_threads = max(1, _effective_num_threads() // n_jobs)
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_fold_losses)(X, y, sw, train, test, grids, make_solvers, loss, n_threads)
+        for train, test in folds
+    )
+    n_failed = sum(r[1] for r in results)
+    if n_failed:
+        warnings.warn(
+            f"{n_failed} fold fits did not reach the duality-gap tolerance; increase "
+            f"max_iter or loosen tol.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return np.stack([r[0] for r in results], axis=-1)
+
+
+def _grid(est, alpha_max):
+    if est.alphas is None:
+        return alpha_grid(alpha_max, est.eps, est.n_alphas)
+    return check_alphas(est.alphas)
 
 
 class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
@@ -155,38 +204,14 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
         ratios = self._l1_ratios()
         sw = check_sample_weight(sample_weight, X.shape[0])
         problem = QuadraticProblem(X, y, sw, self.fit_intercept)
-        if self.alphas is None:
-            grids = np.stack([
-                alpha_grid(problem.alpha_max(r), self.eps, self.n_alphas) for r in ratios
-            ])
-        else:
-            grid = check_alphas(self.alphas)
-            grids = np.tile(grid, (ratios.size, 1))
-        folds = list(check_cv(self.cv).split(X, y))
-        for k, (train, test) in enumerate(folds):
-            for part, idx in (("training", train), ("test", test)):
-                if not sw[idx].sum() > 0:  # no model (training) or no score (test) on this fold
-                    raise ValueError(
-                        f"CV fold {k}: the sample weights of its {part} samples sum to zero; "
-                        f"every fold needs positive weight in both parts (shuffle the samples "
-                        f"or pass another cv)."
-                    )
-        n_jobs = _n_jobs(self.n_jobs, len(folds))
-        n_threads = max(1, _effective_num_threads() // n_jobs)
-        results = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_fold_mse)(X, y, sw, train, test, grids, ratios, self.fit_intercept,
-                               self.positive, self.max_iter, self.tol, n_threads)
-            for train, test in folds
-        )
-        mse = np.stack([r[0] for r in results], axis=-1)  # (n_ratios, n_alphas, n_folds)
-        n_failed = sum(r[1] for r in results)
-        if n_failed:
-            warnings.warn(
-                f"{n_failed} fold fits did not reach the duality-gap tolerance; increase "
-                f"max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        grids = np.stack([_grid(self, problem.alpha_max(r)) for r in ratios])
+
+        def make_solvers(X_train, y_train, sw_train):
+            fold = QuadraticProblem(X_train, y_train, sw_train, self.fit_intercept)
+            return [enet_solver(fold, l1_ratio=r, positive=self.positive,
+                                max_iter=self.max_iter, tol=self.tol) for r in ratios]
+
+        mse = _cv_paths(self, X, y, sw, grids, make_solvers, np.square)
         mean = mse.mean(axis=-1)
         i_best, k_best = np.unravel_index(np.argmin(mean), mean.shape)
         self.l1_ratio_ = float(ratios[i_best])
@@ -297,3 +322,201 @@ class LassoCV(ElasticNetCV):
     def l1_ratio(self):
         """Always 1 (the Lasso)."""
         return 1.0
+
+
+class _RobustCV(RegressorMixin, PenalizedLinearModel):
+    """Shared ``fit`` of SqrtLassoCV and LADLassoCV: one path per fold, refit at the best."""
+
+    def __init__(self, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=True,
+                 max_iter=1000, tol=1e-4, cv=None, n_jobs=None, positive=False, verbose=0):
+        self.eps = eps
+        self.n_alphas = n_alphas
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the paths on every fold, select the best alpha and refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative sample weights (used in fitting and in the held-out loss).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, y = check_X_y(self, X, y)
+        check_common_params(self, alpha=False, l1_ratio=False)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        problem = self._problem(X, y, sw)
+        grids = _grid(self, self._alpha_max(problem))[None, :]
+
+        def make_solvers(X_train, y_train, sw_train):
+            return [self._solver(self._problem(X_train, y_train, sw_train), X_train,
+                                 y_train)]
+
+        losses = _cv_paths(self, X, y, sw, grids, make_solvers, self._loss)[0]
+        self.alpha_ = float(grids[0, np.argmin(losses.mean(axis=-1))])
+        res = self._solver(problem, X, y)(self.alpha_, None)
+        if not res.converged:
+            warn_not_converged(res.dual_gap, self.tol * self._null(problem), res.n_iter)
+        self.alphas_ = grids[0]
+        setattr(self, self._path_attr, losses)
+        self.coef_ = res.coef
+        self.intercept_ = res.intercept
+        self.dual_gap_ = res.dual_gap
+        self.n_iter_ = max(res.n_iter, 1)
+        self._set_extra(res)
+        return self
+
+    def _set_extra(self, res):
+        pass
+
+    def predict(self, X):
+        """Predict with the refitted model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self._decision_function(X)
+
+
+_ROBUST_CV_PARAMS = """
+    Parameters
+    ----------
+    eps : float, default=1e-3
+        Length of the path: ``alpha_min / alpha_max = eps``.
+    n_alphas : int, default=100
+        Number of alphas when ``alphas`` is None.
+    alphas : array-like, default=None
+        Explicit grid; None: ``n_alphas`` log-spaced values below ``alpha_max``.
+    fit_intercept : bool, default=True
+        Whether to fit an unpenalized intercept.
+    max_iter : int, default=1000
+        Maximum solver iterations per fit ({iter_what}).
+    tol : float, default=1e-4
+        Relative duality-gap tolerance per fit (see :class:`{model}`).
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn: None means 5-fold KFold.
+    n_jobs : int, default=None
+        Folds fitted in parallel through joblib (threads); None means 1.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    verbose : int, default=0
+        Unused; kept for scikit-learn compatibility.
+
+    Attributes
+    ----------
+    alpha_ : float
+        Selected alpha.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid searched, decreasing.
+    {path_attr} : ndarray of shape (n_alphas, n_folds)
+        {path_what} for each fold.
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the refitted model.
+    intercept_ : float
+        Intercept of the refitted model.
+    dual_gap_ : float
+        Duality gap of the refit.
+    n_iter_ : int
+        Solver iterations of the refit.{extra_attrs}
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+"""
+
+
+class SqrtLassoCV(_RobustCV):
+    __doc__ = """Square-root Lasso with alpha chosen by cross-validation.
+
+    For each alpha of the grid, the objective of :class:`SqrtLasso`::
+
+        sqrt( 1 / S * sum_i s_i (y_i - x_i w - b)^2 ) + alpha * ||w||_1
+
+    is solved along a warm-started path on each training fold; the alpha with the lowest
+    mean held-out (sample-weighted) squared error is refitted on all the data. (The
+    pivotal alpha of :class:`SqrtLasso` needs no cross-validation; this estimator is for
+    when prediction error is the criterion.)
+""" + _ROBUST_CV_PARAMS.format(
+        iter_what="coordinate-descent epochs", model="SqrtLasso", path_attr="mse_path_",
+        path_what="Held-out mean squared error",
+        extra_attrs="\n    sigma_ : float\n        Residual RMS of the refit (the concomitant "
+                    "noise estimate).") + """
+    See Also
+    --------
+    SqrtLasso, sqrt_lasso_path, LassoCV
+    """
+
+    _path_attr = "mse_path_"
+    _loss = staticmethod(np.square)
+
+    def _problem(self, X, y, sw):
+        return QuadraticProblem(X, y, sw, self.fit_intercept)
+
+    def _alpha_max(self, problem):
+        return sqrt_alpha_max(problem)
+
+    def _null(self, problem):
+        return np.sqrt(2.0 * problem.null_objective)
+
+    def _solver(self, problem, X, y):
+        return sqrt_solver(problem, X, y, positive=self.positive, max_iter=self.max_iter,
+                           tol=self.tol)
+
+    def _set_extra(self, res):
+        self.sigma_ = float(res.sigma)
+
+
+class LADLassoCV(_RobustCV):
+    __doc__ = """LAD Lasso with alpha chosen by cross-validation.
+
+    For each alpha of the grid, the objective of :class:`LADLasso`::
+
+        1 / S * sum_i s_i |y_i - x_i w - b| + alpha * ||w||_1
+
+    is solved along a path on each training fold (working sets warm-started at the previous
+    support); the alpha with the lowest mean held-out (sample-weighted) absolute error is
+    refitted on all the data. The absolute error keeps gross outliers in the held-out folds
+    from driving the choice.
+""" + _ROBUST_CV_PARAMS.format(
+        iter_what="interior-point iterations", model="LADLasso", path_attr="mae_path_",
+        path_what="Held-out mean absolute error", extra_attrs="") + """
+    See Also
+    --------
+    LADLasso, lad_lasso_path, LassoCV
+    """
+
+    _path_attr = "mae_path_"
+    _loss = staticmethod(np.abs)
+
+    def _problem(self, X, y, sw):
+        return QuantileProblem(X, y, sw, self.fit_intercept, 0.5)
+
+    def _alpha_max(self, problem):
+        return 2.0 * problem.alpha_max()
+
+    def _null(self, problem):
+        return 2.0 * problem.null_objective
+
+    def _solver(self, problem, X, y):
+        return lad_solver(problem, positive=self.positive, max_iter=self.max_iter,
+                          tol=self.tol)

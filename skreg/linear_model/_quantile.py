@@ -13,9 +13,11 @@ full problem. The gap decreases with the working set and the loop ends at the to
 (at worst with every feature in, the full linear program).
 """
 
+from contextlib import nullcontext
+
 import numpy as np
 
-from .._config import _numba_threads
+from .._config import _numba_threads, _single_threaded_blas
 from .._kernels.linalg import gather_columns, matvec, xt_dot_weighted
 from .._validation import csc_parts
 from ._interior_point import quantile_ipm
@@ -23,6 +25,9 @@ from ._problem import SolveResult
 
 DEFAULT_P0 = 10
 IPM_TOL_RATIO = 0.1  # the working-set program is solved to this fraction of the tolerance
+IPM_TOL_FLOOR = 1e-9  # ... and at least to this relative accuracy
+SMALL_PROGRAM = 1e8
+TINY = 1e-7  # coefficients below TINY * max |w| are interior-point residue
 ZERO_SLACK = 1e-7  # features whose dual constraint has this relative slack are set to 0
 
 
@@ -132,9 +137,11 @@ class QuantileProblem:
         carries a penalty.
         """
         v = np.ones(self.n_features) if weights is None else weights
-        pen = (v > 0) & self.informative
-        if not np.any(pen):
+        if not np.any(v > 0):
             return np.inf
+        pen = (v > 0) & self.informative
+        if not np.any(pen):  # only constant (or zero) columns: w = 0 at every alpha
+            return 0.0
         theta = self.theta0
         if np.any((v == 0) & self.informative):
             _, theta = self._solve_levels(np.where(v > 0, np.inf, 0.0), False, None, 1000,
@@ -161,8 +168,14 @@ class QuantileProblem:
         # it is never active and the multiplier's negative part is 0
         lo = lw[eta_col] + (2.0 * self.col_l1[ws[eta_col]] * self.bound + lw[eta_col]
                             if positive else 0.0)
-        theta_r, beta, n_iter, _, ok = quantile_ipm(B, self.y_rows, self.a, self.c, eta_col,
-                                                    hi, lo, int(max_iter), float(tol_abs))
+        # each iteration is a k x k Gram (n k^2) and its Cholesky: below ~1e8 multiply-adds
+        # BLAS threads cost more than they give (they spin between calls, and stall badly
+        # when the cores are shared), so small programs run BLAS single-threaded
+        small = B.shape[0] * B.shape[1] ** 2 < SMALL_PROGRAM
+        with _single_threaded_blas() if small else nullcontext():
+            theta_r, beta, n_iter, _, ok = quantile_ipm(B, self.y_rows, self.a, self.c,
+                                                        eta_col, hi, lo, int(max_iter),
+                                                        float(tol_abs))
         theta = np.zeros(self.n_samples)
         theta[self.rows] = theta_r
         b = float(beta[-1]) if self.fit_intercept else 0.0
@@ -182,7 +195,10 @@ class QuantileProblem:
         n_iter = 0
         gap = np.inf
         converged = False
-        ipm_tol = IPM_TOL_RATIO * tol_abs
+        # solved well below the tolerance, so that coefficients left at interior-point
+        # residue are told apart from the support (a few more iterations at the end of a
+        # quadratically converging phase)
+        ipm_tol = min(IPM_TOL_RATIO * tol_abs, IPM_TOL_FLOOR * self.null_objective)
         refined = 0
         theta = self.theta0
         b = self.b0
@@ -202,13 +218,19 @@ class QuantileProblem:
             else:
                 theta, w, b = self.theta0, np.zeros(p), self.b0
             corr = self._correlations(theta)
-            # exact zeros: the interior point leaves ~gap-sized values on features whose
-            # dual constraint is slack; they are 0 at the optimum
-            slack = np.abs(corr) < l1 * (1.0 - ZERO_SLACK)
-            w[slack & (l1 > 0)] = 0.0
-            primal = self._primal(w, b, np.where(finite, l1, 0.0))
-            gap = primal - self._dual_value(theta, corr, np.where(finite, l1, np.inf),
-                                            positive)
+            dual = self._dual_value(theta, corr, np.where(finite, l1, np.inf), positive)
+            l1_finite = np.where(finite, l1, 0.0)
+            # exact zeros: the interior point (solved to IPM_TOL_FLOOR at least) leaves
+            # tiny values on features whose dual constraint is slack; they are 0 at the
+            # optimum. Other tiny values (degenerate faces) are zeroed if the gap agrees.
+            w[(np.abs(corr) < l1 * (1.0 - ZERO_SLACK)) & (l1 > 0)] = 0.0
+            gap = self._primal(w, b, l1_finite) - dual
+            tiny = (np.abs(w) <= TINY * np.max(np.abs(w), initial=0.0)) & (l1 > 0) & (w != 0)
+            if np.any(tiny):
+                w_zero = np.where(tiny, 0.0, w)
+                gap_zero = self._primal(w_zero, b, l1_finite) - dual
+                if gap_zero <= max(gap, tol_abs):
+                    w, gap = w_zero, gap_zero
             if best is None or gap < best[0]:
                 best = (gap, w, b, theta)
             if gap <= tol_abs:
@@ -219,6 +241,7 @@ class QuantileProblem:
             a = np.maximum(corr, 0.0) if positive else np.abs(corr)
             with np.errstate(divide="ignore", invalid="ignore"):
                 score = np.where(usable & (l1 > 0), a / l1, 0.0)
+            # the support: coefficients that are not interior-point residue
             forced = unpen | (w != 0)
             n_viol = int(np.count_nonzero((score > 1.0) & ~in_ws))
             if n_viol == 0:

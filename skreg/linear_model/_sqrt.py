@@ -41,8 +41,8 @@ from ._problem import DEFAULT_P0, SolveResult
 
 MAX_SCALE_STEPS = 100
 LASSO_TOL_RATIO = 0.3  # the Lasso gap allowed per step, relative to the remaining budget
-MAX_POLISH = 5
 INTERPOLATION_SCALE = 0.05  # below sigma / rho(0), the interpolating solution is tried
+INTERPOLATION_SUPPORT = 0.8  # ... or on slow descents with nnz above this fraction of n
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
     lo, hi = 0.0, np.inf
     mismatch = None
     tight = LASSO_TOL_RATIO
-    n_polish = 0
+    polished = None
     tried_interpolation = False
     n_rows = int(np.count_nonzero(problem.d > 0))
     can_interpolate = problem.n_features + problem.fit_intercept >= n_rows
@@ -171,10 +171,12 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             converged = True
             break
         mismatch = (rho - sigma) ** 2 / (2.0 * sigma) if sigma > 0 else np.inf
-        if mismatch <= gap and n_polish < MAX_POLISH:
+        support = (tuple(np.flatnonzero(w > 0)), tuple(np.flatnonzero(w < 0)))
+        if mismatch <= gap and support != polished:
             # the scale is (nearly) right: the gap is limited by the Lasso's accuracy, which
-            # the certificate needs to first order; finish exactly on the support
-            n_polish += 1
+            # the certificate needs to first order; finish exactly on the support (once
+            # per support and signs)
+            polished = support
             cand = _polish(problem, l1, positive, w)
             if cand is not None:
                 _, gap_c = gap_at(*cand)
@@ -186,7 +188,10 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
                         break
             tight = 0.01 * tight
         q = rho / sigma - 1.0
-        slow = len(hist) >= 2 and q < 0.0 and hist[-1][1] < 0.0 and q < 0.5 * hist[-1][1]
+        # a slow descent with a support nearly as large as the sample: a sign that the
+        # scale is heading to 0 (interpolation) rather than to a positive root
+        slow = (len(hist) >= 2 and q < 0.0 and hist[-1][1] < 0.0 and q < 0.5 * hist[-1][1]
+                and np.count_nonzero(w) >= INTERPOLATION_SUPPORT * n_rows)
         if (can_interpolate and not tried_interpolation and rho < sigma
                 and (rho < INTERPOLATION_SCALE * rho0 or slow)):
             # the scale keeps shrinking (fast, or slowly without nearing a root): the optimum
@@ -214,7 +219,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             (s1, q1), (s2, q2) = hist[-2], hist[-1]
             if q1 != q2:
                 sec = s2 - q2 * (s2 - s1) / (q2 - q1)
-                if lo < sec < hi:
+                if lo < sec < hi and 0.1 * s2 < sec < 10.0 * s2:
                     new = sec
         if not new > 0.0:
             new = 0.5 * sigma  # interpolation: the residual vanished at this scale
