@@ -134,6 +134,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
     mismatch = None
     tight = LASSO_TOL_RATIO
     polished = None
+    sigma_next = None
     tried_interpolation = False
     n_rows = int(np.count_nonzero(problem.d > 0))
     can_interpolate = problem.n_features + problem.fit_intercept >= n_rows
@@ -177,7 +178,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             # the certificate needs to first order; finish exactly on the support (once
             # per support and signs)
             polished = support
-            cand = _polish(problem, l1, positive, w)
+            cand, sigma_next = _polish(problem, l1, positive, w)
             if cand is not None:
                 _, gap_c = gap_at(*cand)
                 if gap_c < gap:
@@ -215,7 +216,11 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             hi = min(hi, sigma)
         hist.append((sigma, q))
         new = rho  # fixed point: monotone towards the root from either side
-        if len(hist) >= 2:
+        if sigma_next is not None and lo < sigma_next < hi and sigma_next > 0.0:
+            # the root on the current support: exact if the support is right, and a
+            # Newton-like step when signs still change on the way
+            new = sigma_next
+        elif len(hist) >= 2:
             (s1, q1), (s2, q2) = hist[-2], hist[-1]
             if q1 != q2:
                 sec = s2 - q2 * (s2 - s1) / (q2 - q1)
@@ -224,6 +229,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
         if not new > 0.0:
             new = 0.5 * sigma  # interpolation: the residual vanished at this scale
         sigma = new
+        sigma_next = None
     intercept = problem.y_offset - s if problem.fit_intercept else 0.0
     return SqrtResult(w, float(intercept), int(n_epochs), float(max(gap, 0.0)), converged,
                       rho_of(r, s))
@@ -238,13 +244,15 @@ def _polish(problem, l1, positive, w):
     ``e0`` the least-squares residual, D-orthogonal to the span of ``X~_A``. The scale
     equation ``rho(alpha sigma) = sigma`` is then
     ``sigma^2 = e0^T D e0 / (1 - alpha^2 u1^T G u1)``: one square root, no iteration. It also
-    covers interpolation (``e0 = 0``, ``sigma = 0``). Returns the candidate ``(w, r, s)`` or
-    None when ``G`` is singular, the scale equation has no root or a sign flips.
+    covers interpolation (``e0 = 0``, ``sigma = 0``). Returns ``(candidate, sigma)``: the
+    candidate ``(w, r, s)``, or None when ``G`` is singular, the scale equation has no root
+    or a sign flips; ``sigma`` the scale root on this support (None if there is none), a
+    Newton-like next scale when the signs flip.
     """
     forced = (w != 0) | ((l1 == 0) & (problem.lips > 0))
     cols = np.flatnonzero(forced).astype(np.int64)
     if cols.size == 0 or cols.size >= problem.n_samples:
-        return None
+        return None, None
     n = problem.n_samples
     rows = np.arange(n, dtype=np.int64)
     XA = gather_columns(*problem.parts, rows, rows, cols, False)
@@ -255,10 +263,10 @@ def _polish(problem, l1, positive, w):
     try:
         cho = linalg.cho_factor(G, check_finite=False)
     except linalg.LinAlgError:
-        return None
+        return None, None
     if not np.all(np.isfinite(cho[0])) or np.min(np.abs(np.diag(cho[0]))) <= 1e-10 * np.sqrt(
             np.max(np.diag(G))):
-        return None
+        return None, None
     zs = problem.z * sqd
     u0 = linalg.cho_solve(cho, XS.T @ zs, check_finite=False)
     sign = np.sign(w[cols])
@@ -267,16 +275,16 @@ def _polish(problem, l1, positive, w):
     a0 = float(e0 @ e0)
     a2 = float(u1 @ (G @ u1))
     if not a2 < 1.0:
-        return None
-    sigma = np.sqrt(max(a0, 0.0) / (1.0 - a2))
+        return None, None
+    sigma = float(np.sqrt(max(a0, 0.0) / (1.0 - a2)))
     wa = u0 - sigma * u1
     pen = l1[cols] > 0
     if np.any(np.sign(wa[pen]) != sign[pen]) or (positive and np.any(wa < 0)):
-        return None
+        return None, sigma
     new = np.zeros_like(w)
     new[cols] = wa
     r = problem.z - _xw(problem, new)
-    return new, r, float(problem.mu @ new)
+    return (new, r, float(problem.mu @ new)), sigma
 
 
 def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):

@@ -51,10 +51,12 @@ def best_alpha_indices(seeds, n_samples=100, n_features=200, n_nonzero=4):
         for noise_level in PIVOTAL_NOISE_LEVELS:
             X, y, coef = _standardized(n_samples, n_features, n_nonzero=n_nonzero,
                                        noise_level=noise_level, random_state=seed)
+            # max_iter above the default 1000: at the smallest alphas and ||e|| = 1 the Lasso
+            # needs slightly more than 1000 epochs for some seeds (5, 9), and near the
+            # interpolation regime (small alpha, p > n) so may the SqrtLasso's scale search
             lasso.append(_grid_errors(
-                lambda a: Lasso(alpha=a, fit_intercept=False), LASSO_GRID, X, y, coef))
-            # max_iter: near the interpolation regime (small alpha, p > n) the scale search
-            # may need more epochs than the default 1000
+                lambda a: Lasso(alpha=a, fit_intercept=False, max_iter=10_000), LASSO_GRID,
+                X, y, coef))
             sqrt.append(_grid_errors(
                 lambda a: SqrtLasso(alpha=a, fit_intercept=False, max_iter=20_000),
                 SQRT_GRID, X, y, coef))
@@ -65,10 +67,11 @@ def best_alpha_indices(seeds, n_samples=100, n_features=200, n_nonzero=4):
 
 def test_sqrt_lasso_best_alpha_is_pivotal():
     lasso_best, sqrt_best = best_alpha_indices(seeds=[0, 1])
-    # Measured on seeds 0..9 (one at a time): SqrtLasso's best index is the same at every
-    # noise level (spread 0; it is 10^-0.75 ~ 0.18); the Lasso's moves by 8 steps
-    # (4 per decade of noise) and in one seed by 13 (at ||e|| = 0.01 its best alpha falls on
-    # the grid's smallest value: nearly noiseless, the minimum-l1 interpolant is best).
+    # Measured on seeds 0..9 (one at a time, and in pairs): SqrtLasso's best index is 3
+    # (alpha = 10^-0.75 ~ 0.18) at every noise level, spread 0; the Lasso's moves by 8 steps
+    # (4 per decade of noise: indices 11, 7, 3), in single seeds 0, 3, 4, 6 by 12-13 (at
+    # ||e|| = 0.01 the best alpha falls on the grid's smallest value: nearly noiseless, the
+    # minimum-l1 interpolant is about as good).
     assert sqrt_best.max() - sqrt_best.min() <= 1, sqrt_best
     assert lasso_best.max() - lasso_best.min() >= 6, lasso_best
     # the Lasso's best alpha grows with the noise level (smaller index = larger alpha)
@@ -129,8 +132,9 @@ def lad_errors():
 
 def test_lad_lasso_robust_to_gross_outliers(lad_errors):
     # Measured on seeds 0..9: LADLasso's best error with 5-20% of the measurements corrupted by
-    # +-100 is 0.8-2.4 times its corruption-free error (the dense noise, ||e|| = 0.1, sets
-    # both; 4 alphas per decade make the ratio jumpy); 3 is a margin over that.
+    # +-100 is 0.95-2.2 times its corruption-free error of 0.012-0.023 (the dense noise,
+    # ||e|| = 0.1, sets both; 4 alphas per decade make the ratio jumpy; the largest ratio,
+    # 2.2, is seed 0 at 20%); 3 is a margin over that.
     assert lad_errors[0] < 0.05, lad_errors
     assert np.all(lad_errors[1:] <= 3.0 * lad_errors[0]), lad_errors / lad_errors[0]
 
@@ -140,7 +144,7 @@ def test_least_squares_methods_break_down_with_outliers(method, lad_errors):
     fractions = [0.1, 0.2]
     errors = best_errors_with_outliers(seed=0, methods=(method,), fractions=fractions)[method]
     lad = lad_errors[[OUTLIER_FRACTIONS.index(f) for f in fractions]]
-    # Measured on seeds 0..9: with 10% or 20% corruption no alpha on the grid beats w = 0
-    # (relative error 1), about 40x the LADLasso's error.
+    # Measured on seeds 0..9: with 5%, 10% or 20% corruption no alpha on the grid beats w = 0
+    # (relative error 1), 26-48 times the LADLasso's error at 10% and 20%.
     assert np.all(errors >= 10.0 * lad), errors / lad
     np.testing.assert_allclose(errors, 1.0)

@@ -1,0 +1,308 @@
+"""SqrtLasso, LADLasso, QuantileLasso, their paths and CV: exactness against the references."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import QuantileRegressor
+
+from skreg import (
+    LADLasso,
+    LADLassoCV,
+    QuantileLasso,
+    SqrtLasso,
+    SqrtLassoCV,
+    lad_lasso_path,
+    pivotal_alpha,
+    sqrt_lasso_path,
+)
+from skreg import reference as ref
+from skreg.datasets import make_correlated_regression
+
+GAP = 1e-6  # the issue's bar: relative objective gap against the references
+
+
+def _data(kind, seed=0, outliers=False):
+    """Small problems of the shapes that matter: p >> n, n >> p, correlated columns."""
+    n, p, rho = {"wide": (40, 120, 0.3), "tall": (150, 12, 0.3), "corr": (60, 40, 0.9)}[kind]
+    X, y, _ = make_correlated_regression(n, p, rho=rho, n_informative=4, snr=5.0,
+                                         random_state=seed)
+    y = y.copy()
+    if outliers:
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(n, size=n // 10, replace=False)
+        y[idx] += 100.0 * rng.choice([-1.0, 1.0], size=idx.size)
+    return X, y
+
+
+def _sqrt_max(X, y, fit_intercept=True):
+    yc = y - y.mean() if fit_intercept else y
+    Xc = X - X.mean(axis=0) if fit_intercept else X
+    return np.max(np.abs(Xc.T @ yc)) / (np.sqrt(len(y)) * np.linalg.norm(yc))
+
+
+def _lad_max(X, y):
+    return np.max(np.abs(X.T @ np.sign(y - np.median(y)))) / len(y)
+
+
+def _quiet_fit(est, X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return est.fit(X, y, **kw)
+
+
+def _rel(obj, best):
+    return (obj - best) / abs(best)
+
+
+# --------------------------------------------------------------------------------------------
+# SqrtLasso
+
+
+@pytest.mark.parametrize("kind", ["wide", "tall", "corr"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("frac", [0.5, 0.1])
+def test_sqrt_lasso_matches_reference(kind, fit_intercept, frac):
+    X, y = _data(kind)
+    alpha = frac * _sqrt_max(X, y, fit_intercept)
+    est = _quiet_fit(SqrtLasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-8), X, y)
+    r = ref.sqrt_lasso(X, y, alpha=alpha, fit_intercept=fit_intercept)
+    obj = ref.sqrt_lasso_objective(X, y, est.coef_, est.intercept_, alpha=alpha)
+    assert _rel(obj, r.objective) <= GAP
+    gap = ref.relative_duality_gap("sqrt_lasso", X, y, est.coef_, est.intercept_,
+                                   alpha=alpha, fit_intercept=fit_intercept)
+    assert gap <= 1e-7
+    resid = y - X @ est.coef_ - est.intercept_
+    assert est.sigma_ == pytest.approx(np.linalg.norm(resid) / np.sqrt(len(y)), rel=1e-12)
+    assert est.alpha_ == alpha
+
+
+@pytest.mark.parametrize("options", [
+    dict(sample_weight=True), dict(weights=True), dict(positive=True), dict(sparse=True),
+    dict(sample_weight=True, weights=True, positive=True, sparse=True),
+])
+def test_sqrt_lasso_options_match_reference(options):
+    X, y = _data("wide", seed=1)
+    rng = np.random.default_rng(1)
+    sw = rng.integers(0, 4, size=len(y)).astype(float) if options.get("sample_weight") else None
+    v = rng.uniform(0.0, 2.0, size=X.shape[1]) if options.get("weights") else None
+    if v is not None:
+        v[:3] = 0.0  # unpenalized features
+    Xf = sp.csc_matrix(X) if options.get("sparse") else X
+    # 0.5 alpha_max: with 3 unpenalized features and 40 samples, smaller alphas put the
+    # support within a few features of the sample size, where certifying 1e-8 takes more
+    # than the default max_iter (near-interpolating fits are ill-conditioned)
+    alpha = 0.5 * _sqrt_max(X, y)
+    positive = bool(options.get("positive"))
+    est = _quiet_fit(SqrtLasso(alpha=alpha, weights=v, positive=positive, tol=1e-8), Xf, y,
+                     sample_weight=sw)
+    r = ref.sqrt_lasso(X, y, alpha=alpha, sample_weight=sw, weights=v, positive=positive)
+    obj = ref.sqrt_lasso_objective(X, y, est.coef_, est.intercept_, alpha=alpha,
+                                   sample_weight=sw, weights=v)
+    assert _rel(obj, r.objective) <= GAP
+    if positive:
+        assert np.all(est.coef_ >= 0)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sqrt_lasso_interpolation(fit_intercept):
+    # p > n and a small alpha: the optimum interpolates (residual 0), no division by zero
+    X, y = _data("wide", seed=2)
+    alpha = 0.02 * _sqrt_max(X, y, fit_intercept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = SqrtLasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-8).fit(X, y)
+    assert est.sigma_ <= 1e-8 * np.std(y)
+    r = ref.sqrt_lasso(X, y, alpha=alpha, fit_intercept=fit_intercept)
+    obj = ref.sqrt_lasso_objective(X, y, est.coef_, est.intercept_, alpha=alpha)
+    assert _rel(obj, r.objective) <= GAP
+    assert np.count_nonzero(est.coef_) <= len(y)
+
+
+def test_sqrt_lasso_is_the_lasso_at_alpha_sigma():
+    # concomitant characterization: w solves the Lasso at alpha * sigma
+    X, y = _data("tall", seed=3)
+    alpha = 0.2 * _sqrt_max(X, y)
+    est = _quiet_fit(SqrtLasso(alpha=alpha, tol=1e-10), X, y)
+    lasso = ref.enet(X, y, alpha=alpha * est.sigma_)
+    np.testing.assert_allclose(est.coef_, lasso.coef, atol=1e-7)
+
+
+def test_pivotal_alpha():
+    n, p = 200, 1000
+    from scipy.stats import norm
+
+    expected = 1.1 * norm.ppf(1 - 0.05 / (2 * p)) / np.sqrt(n)
+    assert pivotal_alpha(n, p) == pytest.approx(expected, rel=1e-12)
+    # about 1.1 sqrt(2 log p / n): within 10% at these sizes
+    assert pivotal_alpha(n, p) == pytest.approx(1.1 * np.sqrt(2 * np.log(p) / n), rel=0.1)
+    X, y = _data("tall")
+    assert SqrtLasso().fit(X, y).alpha_ == pivotal_alpha(*X.shape)
+    with pytest.raises(TypeError, match="pivotal"):
+        SqrtLasso(alpha="oracle").fit(X, y)
+    with pytest.raises(ValueError, match="level"):
+        pivotal_alpha(10, 10, level=1.5)
+
+
+def test_sqrt_lasso_scale_free():
+    # the objective is 1-homogeneous: scaling y scales w and keeps the support
+    X, y = _data("wide", seed=4)
+    a = SqrtLasso(alpha=0.2 * _sqrt_max(X, y), tol=1e-10).fit(X, y)
+    b = SqrtLasso(alpha=0.2 * _sqrt_max(X, y), tol=1e-10).fit(X, 1000.0 * y)
+    np.testing.assert_allclose(b.coef_, 1000.0 * a.coef_, rtol=1e-6, atol=1e-9)
+    assert b.sigma_ == pytest.approx(1000.0 * a.sigma_, rel=1e-8)
+
+
+# --------------------------------------------------------------------------------------------
+# LADLasso and QuantileLasso
+
+
+@pytest.mark.parametrize("kind", ["wide", "tall", "corr"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("frac", [0.5, 0.1])
+def test_lad_lasso_matches_references(kind, fit_intercept, frac):
+    X, y = _data(kind, outliers=True)
+    alpha = frac * _lad_max(X, y)
+    est = _quiet_fit(LADLasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-8), X, y)
+    obj = ref.lad_objective(X, y, est.coef_, est.intercept_, alpha=alpha)
+    r = ref.lad_lasso(X, y, alpha=alpha, fit_intercept=fit_intercept)
+    assert _rel(obj, r.objective) <= GAP
+    # scikit-learn's exact LP: QuantileRegressor minimizes the pinball mean + alpha ||w||_1
+    qr = QuantileRegressor(quantile=0.5, alpha=alpha / 2, fit_intercept=fit_intercept,
+                           solver="highs").fit(X, y)
+    obj_qr = ref.lad_objective(X, y, qr.coef_, qr.intercept_, alpha=alpha)
+    assert _rel(obj, obj_qr) <= GAP
+    gap = ref.relative_duality_gap("lad", X, y, est.coef_, est.intercept_, alpha=alpha,
+                                   fit_intercept=fit_intercept)
+    assert gap <= 1e-7
+    assert est.dual_gap_ <= 1e-8 * ref.lad_null_objective(y, fit_intercept=fit_intercept)
+
+
+@pytest.mark.parametrize("options", [
+    dict(sample_weight=True), dict(weights=True), dict(positive=True), dict(sparse=True),
+    dict(sample_weight=True, weights=True, positive=True, sparse=True),
+])
+def test_lad_lasso_options_match_reference(options):
+    X, y = _data("wide", seed=5, outliers=True)
+    rng = np.random.default_rng(5)
+    sw = rng.integers(0, 4, size=len(y)).astype(float) if options.get("sample_weight") else None
+    v = rng.uniform(0.0, 2.0, size=X.shape[1]) if options.get("weights") else None
+    if v is not None:
+        v[:3] = 0.0
+    Xf = sp.csc_matrix(X) if options.get("sparse") else X
+    alpha = 0.3 * _lad_max(X, y)
+    positive = bool(options.get("positive"))
+    est = _quiet_fit(LADLasso(alpha=alpha, weights=v, positive=positive, tol=1e-8), Xf, y,
+                     sample_weight=sw)
+    r = ref.lad_lasso(X, y, alpha=alpha, sample_weight=sw, weights=v, positive=positive)
+    obj = ref.lad_objective(X, y, est.coef_, est.intercept_, alpha=alpha, sample_weight=sw,
+                            weights=v)
+    assert _rel(obj, r.objective) <= GAP
+    if positive:
+        assert np.all(est.coef_ >= 0)
+
+
+@pytest.mark.parametrize("tau", [0.1, 0.3, 0.8])
+def test_quantile_lasso_matches_quantile_regressor(tau):
+    X, y = _data("tall", seed=6, outliers=True)
+    alpha = 0.05
+    est = _quiet_fit(QuantileLasso(quantile=tau, alpha=alpha, tol=1e-8), X, y)
+    qr = QuantileRegressor(quantile=tau, alpha=alpha, solver="highs").fit(X, y)
+    obj = ref.quantile_objective(X, y, est.coef_, est.intercept_, alpha=alpha, quantile=tau)
+    obj_qr = ref.quantile_objective(X, y, qr.coef_, qr.intercept_, alpha=alpha, quantile=tau)
+    assert _rel(obj, obj_qr) <= GAP
+
+
+def test_lad_is_twice_the_median_lasso():
+    X, y = _data("wide", seed=7, outliers=True)
+    alpha = 0.2 * _lad_max(X, y)
+    lad = LADLasso(alpha=alpha, tol=1e-9).fit(X, y)
+    med = QuantileLasso(quantile=0.5, alpha=alpha / 2, tol=1e-9).fit(X, y)
+    np.testing.assert_allclose(lad.coef_, med.coef_, atol=1e-7)
+    assert lad.dual_gap_ == pytest.approx(2 * med.dual_gap_, rel=1e-6, abs=1e-12)
+
+
+def test_lad_lasso_exact_zeros_and_outlier_robustness():
+    X, y = _data("tall", seed=8, outliers=True)
+    clean = _data("tall", seed=8)[1]
+    alpha = 0.05 * _lad_max(X, clean)
+    est = LADLasso(alpha=alpha).fit(X, y)
+    est_clean = LADLasso(alpha=alpha).fit(X, clean)
+    # zeros are exact (no interior-point residue) and the outliers barely move the fit
+    assert np.all((est.coef_ == 0) | (np.abs(est.coef_) > 1e-6))
+    assert np.linalg.norm(est.coef_ - est_clean.coef_) < 0.2 * np.linalg.norm(est_clean.coef_)
+
+
+def test_quantile_lasso_bad_quantile():
+    X, y = _data("tall")
+    for tau in (0.0, 1.0, -0.2):
+        with pytest.raises(ValueError, match="quantile"):
+            QuantileLasso(quantile=tau).fit(X, y)
+    with pytest.raises(ValueError, match="solver"):
+        LADLasso(solver="cd").fit(X, y)
+
+
+# --------------------------------------------------------------------------------------------
+# shared behaviour
+
+
+@pytest.mark.parametrize("Est", [SqrtLasso, LADLasso])
+def test_cvxpy_solver_agrees(Est):
+    X, y = _data("wide", seed=9, outliers=Est is LADLasso)
+    alpha = 0.3 * (_sqrt_max(X, y) if Est is SqrtLasso else _lad_max(X, y))
+    fast = Est(alpha=alpha, tol=1e-9).fit(X, y)
+    slow = Est(alpha=alpha, solver="cvxpy").fit(X, y)
+    np.testing.assert_allclose(fast.predict(X), slow.predict(X), atol=1e-5 * np.std(y))
+    assert slow.dual_gap_ <= 1e-6
+
+
+@pytest.mark.parametrize("Est", [SqrtLasso, LADLasso])
+def test_warm_start(Est):
+    X, y = _data("wide", seed=10, outliers=Est is LADLasso)
+    alpha = 0.3 * (_sqrt_max(X, y) if Est is SqrtLasso else _lad_max(X, y))
+    cold = Est(alpha=alpha, tol=1e-8).fit(X, y)
+    est = Est(alpha=alpha, tol=1e-8, warm_start=True).fit(X, y)
+    est.fit(X, y)
+    np.testing.assert_allclose(est.coef_, cold.coef_, atol=1e-6)
+    assert est.n_iter_ <= cold.n_iter_
+
+
+# --------------------------------------------------------------------------------------------
+# paths and CV
+
+
+@pytest.mark.parametrize("path, model", [(sqrt_lasso_path, "sqrt_lasso"),
+                                         (lad_lasso_path, "lad")])
+def test_paths_are_certified_and_parallel_equal(path, model):
+    X, y = _data("wide", seed=11, outliers=model == "lad")
+    alphas, coefs, gaps, n_iters, intercepts = path(
+        X, y, n_alphas=8, eps=0.05, tol=1e-8, return_n_iter=True, return_intercept=True)
+    assert alphas.shape == (8,) and coefs.shape == (X.shape[1], 8)
+    assert np.all(np.diff(alphas) < 0)
+    assert np.all(coefs[:, 0] == 0)  # alpha_max
+    assert np.count_nonzero(coefs[:, -1]) > 0
+    for k in range(8):
+        gap = ref.relative_duality_gap(model, X, y, coefs[:, k], intercepts[k],
+                                       alpha=alphas[k])
+        assert gap <= 1e-6
+    par = path(X, y, alphas=alphas, tol=1e-8, n_jobs=2)
+    np.testing.assert_allclose(par[1], coefs, atol=1e-6)
+
+
+@pytest.mark.parametrize("Est, attr", [(SqrtLassoCV, "mse_path_"), (LADLassoCV, "mae_path_")])
+def test_cv(Est, attr):
+    X, y = _data("tall", seed=12, outliers=Est is LADLassoCV)
+    est = Est(n_alphas=10, cv=3).fit(X, y)
+    assert getattr(est, attr).shape == (10, 3)
+    assert est.alpha_ in est.alphas_
+    assert est.alpha_ < est.alphas_[0]
+    assert np.count_nonzero(est.coef_) > 0
+    mean = getattr(est, attr).mean(axis=1)
+    assert est.alpha_ == est.alphas_[np.argmin(mean)]
+    par = Est(n_alphas=10, cv=3, n_jobs=2).fit(X, y)
+    assert par.alpha_ == est.alpha_
+    np.testing.assert_allclose(par.coef_, est.coef_, atol=1e-8)
+    if Est is SqrtLassoCV:
+        assert est.sigma_ > 0
