@@ -11,6 +11,7 @@ New estimators are discovered by :func:`skreg.utils.all_estimators`; each one mu
 in ``MEANINGFUL_PARAMS`` (``test_every_estimator_has_meaningful_params`` fails otherwise).
 """
 
+import inspect
 import pickle
 import warnings
 
@@ -102,7 +103,17 @@ def test_every_estimator_has_meaningful_params():
     assert not unknown, f"MEANINGFUL_PARAMS names estimators that do not exist: {unknown}"
 
 
-@parametrize_with_checks(_check_instances(), expected_failed_checks=_expected_failed_checks)
+# The expected failures above are tolerance effects that a given run may happen to pass
+# (parallel reductions change the last digits): not strict, where scikit-learn allows it.
+_XFAIL_NOT_STRICT = (
+    {"xfail_strict": False}
+    if "xfail_strict" in inspect.signature(parametrize_with_checks).parameters
+    else {}
+)
+
+
+@parametrize_with_checks(_check_instances(), expected_failed_checks=_expected_failed_checks,
+                         **_XFAIL_NOT_STRICT)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

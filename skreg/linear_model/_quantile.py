@@ -27,7 +27,8 @@ DEFAULT_P0 = 10
 IPM_TOL_RATIO = 0.1  # the working-set program is solved to this fraction of the tolerance
 IPM_TOL_FLOOR = 1e-9  # ... and at least to this relative accuracy
 SMALL_PROGRAM = 1e8
-TINY = 1e-7  # coefficients below TINY * max |w| are interior-point residue
+TINY = 1e-7  # coefficients below TINY * max |w| are likely interior-point residue
+RESIDUE = 1e-9  # ... and below RESIDUE * max |w| certainly
 ZERO_SLACK = 1e-7  # features whose dual constraint has this relative slack are set to 0
 
 
@@ -220,17 +221,24 @@ class QuantileProblem:
             corr = self._correlations(theta)
             dual = self._dual_value(theta, corr, np.where(finite, l1, np.inf), positive)
             l1_finite = np.where(finite, l1, 0.0)
-            # exact zeros: the interior point (solved to IPM_TOL_FLOOR at least) leaves
-            # tiny values on features whose dual constraint is slack; they are 0 at the
-            # optimum. Other tiny values (degenerate faces) are zeroed if the gap agrees.
-            w[(np.abs(corr) < l1 * (1.0 - ZERO_SLACK)) & (l1 > 0)] = 0.0
+            # values at rounding level of the largest coefficient are zero
+            w[(np.abs(w) <= RESIDUE * np.max(np.abs(w), initial=0.0)) & (l1 > 0)] = 0.0
             gap = self._primal(w, b, l1_finite) - dual
-            tiny = (np.abs(w) <= TINY * np.max(np.abs(w), initial=0.0)) & (l1 > 0) & (w != 0)
-            if np.any(tiny):
-                w_zero = np.where(tiny, 0.0, w)
+            # exact zeros: the interior point leaves tiny values on features whose dual
+            # constraint is slack (0 at the optimum) and, on degenerate faces, on others;
+            # they are zeroed when the certified gap agrees (the dual point may be a hair
+            # infeasible, which makes "slack" unreliable on its own)
+            slack = (np.abs(corr) < l1 * (1.0 - ZERO_SLACK)) & (l1 > 0)
+            tiny = np.abs(w) <= TINY * np.max(np.abs(w), initial=0.0)
+            drop = (slack | tiny) & (l1 > 0) & (w != 0)
+            support = w != 0
+            if np.any(drop):
+                w_zero = np.where(drop, 0.0, w)
                 gap_zero = self._primal(w_zero, b, l1_finite) - dual
-                if gap_zero <= max(gap, tol_abs):
+                if gap_zero <= max(gap, tol_abs) + 0.1 * tol_abs:
                     w, gap = w_zero, gap_zero
+            # the next working set keeps the support without the slack residue
+            support &= ~slack
             if best is None or gap < best[0]:
                 best = (gap, w, b, theta)
             if gap <= tol_abs:
@@ -242,7 +250,7 @@ class QuantileProblem:
             with np.errstate(divide="ignore", invalid="ignore"):
                 score = np.where(usable & (l1 > 0), a / l1, 0.0)
             # the support: coefficients that are not interior-point residue
-            forced = unpen | (w != 0)
+            forced = unpen | support
             n_viol = int(np.count_nonzero((score > 1.0) & ~in_ws))
             if n_viol == 0:
                 # the program was not solved tightly enough for the certificate
