@@ -78,13 +78,14 @@ _SW_REASON = (
     "default tol=1e-4 certifies a relative duality gap of 1e-4 only: the CV refit at a small "
     "alpha (default grid down to 1e-3 * alpha_max) then differs by up to ~1e-4 between the "
     "weighted and the repeated data, while the check asserts rtol=1e-7. The meaningful "
-    "instance (tol=1e-12) runs and passes this check."
+    "instance (tol=1e-12, 1e-10 for LADLassoCV) runs and passes this check."
 )
 
 
 def _expected_failed_checks(est):
     """Checks that are inapplicable to one instance, each with its reason (see module doc)."""
-    if _is_default(est) and type(est).__name__ in ("LassoCV", "ElasticNetCV", "SqrtLassoCV"):
+    cv_models = ("LassoCV", "ElasticNetCV", "SqrtLassoCV", "LADLassoCV")
+    if _is_default(est) and type(est).__name__ in cv_models:
         return {
             "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
             "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,

@@ -11,12 +11,18 @@ from skreg.utils import all_estimators
 EXPECTED = [
     "ElasticNet",
     "ElasticNetCV",
+    "LADLasso",
+    "LADLassoCV",
     "Lasso",
     "LassoCV",
+    "QuantileLasso",
     "SparseLogisticRegression",
+    "SqrtLasso",
+    "SqrtLassoCV",
     "WeightedLasso",
 ]
-REGRESSORS = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "WeightedLasso"]
+REGRESSORS = ["ElasticNet", "ElasticNetCV", "LADLasso", "LADLassoCV", "Lasso", "LassoCV",
+              "QuantileLasso", "SqrtLasso", "SqrtLassoCV", "WeightedLasso"]
 
 
 def _names(estimators):
