@@ -26,7 +26,7 @@ from ._problem import SolveResult
 DEFAULT_P0 = 10
 IPM_TOL_RATIO = 0.1  # the working-set program is solved to this fraction of the tolerance
 IPM_TOL_FLOOR = 1e-9  # ... and at least to this relative accuracy
-SMALL_PROGRAM = 1e8
+SMALL_PROGRAM = 1e9
 TINY = 1e-7  # coefficients below TINY * max |w| are likely interior-point residue
 RESIDUE = 1e-9  # ... and below RESIDUE * max |w| certainly
 ZERO_SLACK = 1e-7  # features whose dual constraint has this relative slack are set to 0
@@ -169,7 +169,7 @@ class QuantileProblem:
         # it is never active and the multiplier's negative part is 0
         lo = lw[eta_col] + (2.0 * self.col_l1[ws[eta_col]] * self.bound + lw[eta_col]
                             if positive else 0.0)
-        # each iteration is a k x k Gram (n k^2) and its Cholesky: below ~1e8 multiply-adds
+        # each iteration is a k x k Gram (n k^2) and its Cholesky: below ~1e9 multiply-adds
         # BLAS threads cost more than they give (they spin between calls, and stall badly
         # when the cores are shared), so small programs run BLAS single-threaded
         small = B.shape[0] * B.shape[1] ** 2 < SMALL_PROGRAM

@@ -22,13 +22,14 @@ solution is the minimum-l1 interpolant; ``sigma`` then decreases geometrically u
 certifies the interpolating fit. No step divides by a zero residual.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 from scipy import linalg
 
-from .._config import _numba_threads
+from .._config import _numba_threads, _single_threaded_blas
 from .._kernels.linalg import gather_columns, matvec
 from ._cd import (
     _correlations,
@@ -38,6 +39,7 @@ from ._cd import (
     _unpenalized_columns,
 )
 from ._problem import DEFAULT_P0, SolveResult
+from ._quantile import SMALL_PROGRAM
 
 MAX_SCALE_STEPS = 100
 LASSO_TOL_RATIO = 0.3  # the Lasso gap allowed per step, relative to the remaining budget
@@ -259,11 +261,13 @@ def _polish(problem, l1, positive, w):
     XA -= problem.mu[cols]
     sqd = np.sqrt(problem.d / problem.S)
     XS = XA * sqd[:, None]
-    G = XS.T @ XS
-    try:
-        cho = linalg.cho_factor(G, check_finite=False)
-    except linalg.LinAlgError:
-        return None, None
+    # small dense algebra: single-threaded BLAS (threads spin and stall between calls)
+    with _single_threaded_blas() if n * cols.size ** 2 < SMALL_PROGRAM else nullcontext():
+        G = XS.T @ XS
+        try:
+            cho = linalg.cho_factor(G, check_finite=False)
+        except linalg.LinAlgError:
+            return None, None
     if not np.all(np.isfinite(cho[0])) or np.min(np.abs(np.diag(cho[0]))) <= 1e-10 * np.sqrt(
             np.max(np.diag(G))):
         return None, None
