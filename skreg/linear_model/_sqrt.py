@@ -44,7 +44,7 @@ from ._quantile import SMALL_PROGRAM
 MAX_SCALE_STEPS = 100
 LASSO_TOL_RATIO = 0.3  # the Lasso gap allowed per step, relative to the remaining budget
 INTERPOLATION_SCALE = 0.05  # below sigma / rho(0), the interpolating solution is tried
-INTERPOLATION_SUPPORT = 0.8  # ... or on slow descents with nnz above this fraction of n
+INTERPOLATION_SUPPORT = 0.9  # ... when nnz is above this fraction of n
 
 
 @dataclass(frozen=True)
@@ -193,9 +193,11 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
         q = rho / sigma - 1.0
         # a slow descent with a support nearly as large as the sample: a sign that the
         # scale is heading to 0 (interpolation) rather than to a positive root
-        slow = (len(hist) >= 2 and q < 0.0 and hist[-1][1] < 0.0 and q < 0.5 * hist[-1][1]
-                and np.count_nonzero(w) >= INTERPOLATION_SUPPORT * n_rows)
-        if (can_interpolate and not tried_interpolation and rho < sigma
+        slow = len(hist) >= 2 and q < 0.0 and hist[-1][1] < 0.0 and q < 0.5 * hist[-1][1]
+        # an interpolating optimum has a support of about the sample size; a small residual
+        # alone only says that the noise is small (high signal-to-noise ratio)
+        saturated = np.count_nonzero(w) >= INTERPOLATION_SUPPORT * (n_rows - 1)
+        if (can_interpolate and not tried_interpolation and rho < sigma and saturated
                 and (rho < INTERPOLATION_SCALE * rho0 or slow)):
             # the scale keeps shrinking (fast, or slowly without nearing a root): the optimum
             # may interpolate (sigma = 0), where the Lasso steps converge ever more slowly;
