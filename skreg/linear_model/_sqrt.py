@@ -138,6 +138,12 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
     polished = None
     sigma_next = None
     tried_interpolation = False
+    best = [np.inf, None]  # (gap, (w, r, s)): returned when the tolerance is not reached
+
+    def keep(gap_value, point):
+        if gap_value < best[0]:
+            best[0], best[1] = gap_value, point
+
     n_rows = int(np.count_nonzero(problem.d > 0))
     can_interpolate = problem.n_features + problem.fit_intercept >= n_rows
     if sigma < INTERPOLATION_SCALE * rho0:
@@ -149,6 +155,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             if cand is not None:
                 _, gap_c = gap_at(cand[0], cand[1], cand[2])
                 gap_c = min(gap_c, cand[3])
+                keep(gap_c, cand[:3])
                 if gap_c <= tol_abs:
                     w, r, s = cand[0], cand[1], cand[2]
                     intercept = problem.y_offset - s if problem.fit_intercept else 0.0
@@ -169,6 +176,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
                                         max(max_iter - n_epochs, 1), budget * sigma, p0)
         n_epochs += ep
         _, gap = gap_at(w, r, s)
+        keep(gap, (w, r, s))
         rho = rho_of(r, s)
         if gap <= tol_abs:
             converged = True
@@ -183,6 +191,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             cand, sigma_next = _polish(problem, l1, positive, w)
             if cand is not None:
                 _, gap_c = gap_at(*cand)
+                keep(gap_c, cand)
                 if gap_c < gap:
                     w, r, s = cand
                     gap = gap_c
@@ -207,6 +216,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             if cand is not None:
                 _, gap_c = gap_at(cand[0], cand[1], cand[2])
                 gap_c = min(gap_c, cand[3])
+                keep(gap_c, cand[:3])
                 if gap_c <= tol_abs:
                     w, r, s = cand[0], cand[1], cand[2]
                     gap = gap_c
@@ -234,6 +244,11 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             new = 0.5 * sigma  # interpolation: the residual vanished at this scale
         sigma = new
         sigma_next = None
+    if not converged and best[1] is not None and best[0] < gap:
+        # a tolerance below what the certificate can reach (e.g. an interpolating optimum
+        # at tol < 1e-10) must not leave a worse point than one already found
+        gap = best[0]
+        w, r, s = best[1]
     intercept = problem.y_offset - s if problem.fit_intercept else 0.0
     return SqrtResult(w, float(intercept), int(n_epochs), float(max(gap, 0.0)), converged,
                       rho_of(r, s))
