@@ -89,25 +89,29 @@ class QuadraticProblem:
         # centred columns would subtract mu_j * sum(sw * r), which is 0: r is centred
         return out / self.S
 
-    def alpha_max(self, l1_ratio=1.0, weights=None):
+    def alpha_max(self, l1_ratio=1.0, weights=None, return_rho=False):
         """Smallest alpha for which every penalized coefficient is 0.
 
         Unpenalized features (weight 0) are fitted first: the bound is taken at the
         residual of that least-squares fit. Returns ``inf`` when no feature carries an l1
-        penalty (``l1_ratio = 0`` or all weights 0).
+        penalty (``l1_ratio = 0`` or all weights 0). With ``return_rho``, also returns that
+        residual's scale ``rho = sqrt(sum_i d_i r_i^2 / S)`` (the square-root Lasso's bound
+        is ``alpha_max / rho``).
         """
         v = np.ones(self.n_features) if weights is None else weights
         pen = v > 0
+        w = None
+        rho = np.sqrt(2.0 * self.null_objective)
         if l1_ratio <= 0 or not np.any(pen):
-            return np.inf
+            return (np.inf, rho) if return_rho else np.inf
         if np.any(~pen & (self.lips > 0)):
             l1 = np.where(pen, np.inf, 0.0)
-            w = self._solve_levels(l1, np.zeros(self.n_features), False, None, 10_000, 1e-12,
-                                   DEFAULT_P0).coef
-            corr = np.abs(self.correlations(w))
-        else:
-            corr = np.abs(self.correlations())
-        return float(np.max(corr[pen] / v[pen]) / l1_ratio)
+            w, r, s, _, _, _ = self.run(l1, np.zeros(self.n_features), False, None, 10_000,
+                                        1e-12 * self.null_objective)
+            rho = float(np.sqrt(self.d @ ((r + s) ** 2) / self.S))
+        corr = np.abs(self.correlations(w))
+        amax = float(np.max(corr[pen] / v[pen]) / l1_ratio)
+        return (amax, rho) if return_rho else amax
 
     def solve(self, alpha, l1_ratio=1.0, weights=None, positive=False, coef_init=None,
               max_iter=1000, tol=1e-4, p0=DEFAULT_P0):

@@ -339,18 +339,9 @@ def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
 
 def sqrt_alpha_max(problem, weights=None):
     """Smallest alpha giving ``w = 0``: the Lasso's bound over ``rho`` of its residual."""
-    lasso_max = problem.alpha_max(1.0, weights)
+    lasso_max, rho = problem.alpha_max(1.0, weights, return_rho=True)
     if not np.isfinite(lasso_max):
         return lasso_max
-    v = np.ones(problem.n_features) if weights is None else weights
-    if np.any((v == 0) & (problem.lips > 0)):
-        # residual of the unpenalized least-squares fit
-        l1 = np.where(v > 0, np.inf, 0.0)
-        w, r, s, _, _, _ = problem.run(l1, np.zeros(problem.n_features), False, None, 10_000,
-                                       1e-12 * problem.null_objective)
-        rho = float(np.sqrt(problem.d @ ((r + s) ** 2) / problem.S))
-    else:
-        rho = float(np.sqrt(2.0 * problem.null_objective))
     return lasso_max / rho if rho > 0 else 0.0
 
 
