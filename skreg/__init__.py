@@ -26,6 +26,7 @@ from .linear_model import (
     pivotal_alpha,
     sqrt_lasso_path,
 )
+from .greedy import WeightedOMP, WeightedOMPCV, weighted_omp
 
 __all__ = [
     "ElasticNet",
@@ -39,6 +40,8 @@ __all__ = [
     "SqrtLasso",
     "SqrtLassoCV",
     "WeightedLasso",
+    "WeightedOMP",
+    "WeightedOMPCV",
     "__version__",
     "enet_path",
     "get_cache_dir",
@@ -48,4 +51,5 @@ __all__ = [
     "pivotal_alpha",
     "set_num_threads",
     "sqrt_lasso_path",
+    "weighted_omp",
 ]

@@ -8,11 +8,15 @@ import scipy.sparse as sp
 
 from skreg.datasets import (
     _loaders,
+    function_approximation_error,
+    hyperbolic_cross,
     load_khan,
     load_nci60,
     make_compressive_sensing,
     make_correlated_regression,
+    make_function_approximation,
     make_sparse_regression,
+    tensor_basis,
 )
 
 # ISLP is a genuine optional dependency that is only read from disk, never imported (it
@@ -312,3 +316,276 @@ def test_compressive_sensing_invalid_parameters(kwargs, match):
     params = {"n_samples": 10, "n_features": 20, "n_nonzero": 3, **kwargs}
     with pytest.raises(ValueError, match=match):
         make_compressive_sensing(**params)
+
+
+# --------------------------------------------------------------------------------------------
+# Function approximation: hyperbolic_cross, tensor_basis, make_function_approximation,
+# function_approximation_error
+# --------------------------------------------------------------------------------------------
+def _brute_force_cross(dimension, order):
+    axes = np.meshgrid(*[np.arange(order)] * dimension, indexing="ij")
+    grid = np.stack(axes, axis=-1).reshape(-1, dimension)
+    return {tuple(row) for row in grid if np.prod(row + 1) <= order}
+
+
+@pytest.mark.parametrize("order", [1, 2, 7])
+def test_hyperbolic_cross_one_dimension(order):
+    indices = hyperbolic_cross(1, order)
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices, np.arange(order)[:, None])
+
+
+def test_hyperbolic_cross_known_set_and_order():
+    indices = hyperbolic_cross(2, 4)
+    expected = [[0, 0], [0, 1], [1, 0], [0, 2], [1, 1], [2, 0], [0, 3], [3, 0]]
+    assert indices.tolist() == expected
+    assert hyperbolic_cross(3, 1).tolist() == [[0, 0, 0]]
+    assert hyperbolic_cross(4, 2).shape == (5, 4)
+
+
+@pytest.mark.parametrize("dimension, order", [(2, 12), (3, 10), (4, 6)])
+def test_hyperbolic_cross_matches_brute_force(dimension, order):
+    indices = hyperbolic_cross(dimension, order)
+    assert {tuple(row) for row in indices} == _brute_force_cross(dimension, order)
+    assert len({tuple(row) for row in indices}) == len(indices)  # no duplicates
+    # sorted by total degree, then lexicographically
+    keys = [(int(row.sum()), tuple(row)) for row in indices]
+    assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize("dimension, basis", [(5, "chebyshev"), (10, "legendre")])
+def test_function_approximation_index_set_is_largest_within_budget(dimension, basis):
+    ds = make_function_approximation(3, dimension=dimension, basis=basis, random_state=0)
+    n_indices = ds.indices.shape[0]
+    assert n_indices <= 500
+    np.testing.assert_array_equal(ds.indices, hyperbolic_cross(dimension, ds.order))
+    assert hyperbolic_cross(dimension, ds.order + 1).shape[0] > 500
+    assert ds.data.shape == (3, n_indices)
+
+
+def _gauss_rule(basis, n_nodes):
+    """Nodes and probability weights exact for polynomials of degree < 2 n_nodes."""
+    if basis == "chebyshev":
+        nodes = np.cos((2 * np.arange(1, n_nodes + 1) - 1) * np.pi / (2 * n_nodes))
+        return nodes, np.full(n_nodes, 1.0 / n_nodes)
+    nodes, weights = np.polynomial.legendre.leggauss(n_nodes)
+    return nodes, weights / 2.0
+
+
+@pytest.mark.parametrize("basis", ["chebyshev", "legendre"])
+@pytest.mark.parametrize("dimension, order", [(1, 15), (2, 12)])
+def test_tensor_basis_is_orthonormal(basis, dimension, order):
+    indices = hyperbolic_cross(dimension, order)
+    nodes, weights = _gauss_rule(basis, order + 1)
+    grid = np.stack(np.meshgrid(*[nodes] * dimension, indexing="ij"), -1).reshape(-1, dimension)
+    w = np.prod(np.stack(np.meshgrid(*[weights] * dimension, indexing="ij"), -1), -1).ravel()
+    values = tensor_basis(grid, indices, basis=basis)
+    assert values.flags.f_contiguous
+    gram = values.T @ (w[:, None] * values)
+    np.testing.assert_allclose(gram, np.eye(len(indices)), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("basis", ["chebyshev", "legendre"])
+def test_tensor_basis_matches_numpy_polynomial(basis):
+    rng = np.random.RandomState(0)
+    points = rng.uniform(-1, 1, size=(50, 2))
+    indices = np.array([[0, 0], [3, 0], [0, 40], [5, 7], [60, 1]])
+    if basis == "chebyshev":
+        evaluate = np.polynomial.chebyshev.chebval
+        scale = np.where(indices > 0, np.sqrt(2.0), 1.0)
+    else:
+        evaluate = np.polynomial.legendre.legval
+        scale = np.sqrt(2.0 * indices + 1.0)
+    expected = np.ones((50, len(indices)))
+    for j, nu in enumerate(indices):
+        for k in range(2):
+            unit = np.zeros(nu[k] + 1)
+            unit[-1] = 1.0  # the series of the single polynomial of degree nu[k]
+            expected[:, j] *= scale[j, k] * evaluate(points[:, k], unit)
+    np.testing.assert_allclose(tensor_basis(points, indices, basis), expected, atol=1e-11)
+
+
+@pytest.mark.parametrize("basis", ["chebyshev", "legendre"])
+def test_function_approximation_weights_are_sup_norms(basis):
+    ds = make_function_approximation(4, dimension=2, basis=basis, max_indices=25, random_state=0)
+    line = np.linspace(-1.0, 1.0, 401)  # includes the corners, where the maximum is attained
+    grid = np.stack(np.meshgrid(line, line, indexing="ij"), -1).reshape(-1, 2)
+    sup = np.abs(tensor_basis(grid, ds.indices, basis)).max(axis=0)
+    np.testing.assert_allclose(ds.weights, sup, rtol=1e-12)
+    np.testing.assert_allclose(ds.weights, tensor_basis(np.ones((1, 2)), ds.indices, basis)[0])
+    if basis == "chebyshev":
+        np.testing.assert_allclose(ds.weights, np.sqrt(2.0) ** (ds.indices > 0).sum(axis=1))
+
+
+@pytest.mark.parametrize("basis", ["chebyshev", "legendre"])
+def test_function_approximation_contents(basis):
+    ds = make_function_approximation(40, dimension=3, basis=basis, max_indices=30, random_state=0)
+    n_indices = ds.indices.shape[0]
+    assert ds.data.shape == (40, n_indices) and n_indices <= 30
+    assert ds.target.shape == (40,) and ds.points.shape == (40, 3)
+    assert ds.weights.shape == (n_indices,)
+    assert ds.data.dtype == ds.target.dtype == np.float64
+    assert ds.data.flags.f_contiguous
+    assert ds.basis == basis
+    assert np.all(np.abs(ds.points) <= 1.0)
+    np.testing.assert_allclose(ds.data * np.sqrt(40), tensor_basis(ds.points, ds.indices, basis))
+    np.testing.assert_allclose(ds.target * np.sqrt(40), ds.function(ds.points))
+    expected = np.exp(-ds.points.sum(axis=1) / 6.0)
+    np.testing.assert_allclose(ds.target, expected / np.sqrt(40))
+
+
+def test_function_approximation_default_function():
+    ds = make_function_approximation(2, dimension=5, random_state=0)
+    np.testing.assert_allclose(ds.function(np.zeros((1, 5))), [1.0])
+    np.testing.assert_allclose(ds.function(np.ones((1, 4))), [np.exp(-0.5)])
+
+
+def test_function_approximation_reproducible():
+    a = make_function_approximation(20, dimension=3, max_indices=40, random_state=7)
+    b = make_function_approximation(20, dimension=3, max_indices=40, random_state=7)
+    c = make_function_approximation(20, dimension=3, max_indices=40, random_state=8)
+    for key in ("data", "target", "points", "indices", "weights"):
+        np.testing.assert_array_equal(a[key], b[key])
+    assert not np.array_equal(a.points, c.points)
+
+
+@pytest.mark.parametrize("basis, second_moment", [("chebyshev", 0.5), ("legendre", 1.0 / 3.0)])
+def test_function_approximation_measure_and_isotropy(basis, second_moment):
+    m = 20000
+    ds = make_function_approximation(m, dimension=2, basis=basis, max_indices=10, random_state=0)
+    # E[y^2] is 1/2 under the arcsine (Chebyshev) measure and 1/3 under the uniform one.
+    assert abs(np.mean(ds.points**2) - second_moment) < 0.01
+    gram = ds.data.T @ ds.data  # = (1/m) sum_i Psi(y_i) Psi(y_i)^T, expectation I
+    np.testing.assert_allclose(gram, np.eye(ds.data.shape[1]), atol=0.1)
+
+
+def test_function_approximation_custom_function_and_no_mutation():
+    def f(y):
+        out = y[:, 0] * y[:, 1]
+        y[:] = 0.0  # a badly behaved function that writes into its input
+        return out
+
+    ds = make_function_approximation(30, dimension=2, max_indices=10, function=f, random_state=0)
+    assert ds.function is f
+    assert np.any(ds.points != 0.0)
+    np.testing.assert_allclose(ds.target * np.sqrt(30), ds.points[:, 0] * ds.points[:, 1])
+
+
+def test_tensor_basis_does_not_modify_inputs():
+    points = np.array([[0.5, -0.25], [1.0, 0.0]])
+    indices = np.array([[0, 0], [2, 1]], dtype=np.int32)
+    points.flags.writeable = False
+    indices.flags.writeable = False
+    values = tensor_basis(points, indices)
+    np.testing.assert_allclose(values[:, 0], 1.0)
+    np.testing.assert_array_equal(points, [[0.5, -0.25], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("basis", ["chebyshev", "legendre"])
+def test_function_approximation_error_exact_and_zero(basis):
+    indices = hyperbolic_cross(3, 8)
+    coef = np.random.RandomState(0).standard_normal(len(indices))
+
+    def f(y):
+        return tensor_basis(y, indices, basis) @ coef
+
+    # n_test above the internal chunk size exercises the chunked evaluation
+    error = function_approximation_error(coef, indices, f, basis=basis, n_test=5000)
+    assert error < 1e-10
+    zero = function_approximation_error(np.zeros(len(indices)), indices, f, basis=basis)
+    assert zero == 1.0
+    # the same random_state gives the same test points
+    perturbed = coef + 0.01
+    e1 = function_approximation_error(perturbed, indices, f, basis=basis, random_state=3)
+    e2 = function_approximation_error(perturbed, indices, f, basis=basis, random_state=3)
+    assert e1 == e2 and 0.0 < e1 < 1.0
+
+
+def test_function_approximation_error_monte_carlo_value():
+    # f = psi_0 + psi_1(y_1), approximated by psi_0 alone: relative error 1/sqrt(2).
+    indices = hyperbolic_cross(2, 2)
+
+    def f(y):
+        return 1.0 + np.sqrt(2.0) * y[:, 0]
+
+    coef = np.array([1.0, 0.0, 0.0])
+    error = function_approximation_error(coef, indices, f, basis="chebyshev", n_test=20000)
+    assert abs(error - np.sqrt(0.5)) < 0.02
+
+
+@pytest.mark.parametrize(
+    "args, exc, match",
+    [
+        ((0, 3), ValueError, "dimension"),
+        ((2, 0), ValueError, "order"),
+        ((2.0, 3), TypeError, "dimension"),
+        ((2, True), TypeError, "order"),
+        (("2", 3), TypeError, "dimension"),
+    ],
+)
+def test_hyperbolic_cross_invalid(args, exc, match):
+    with pytest.raises(exc, match=match):
+        hyperbolic_cross(*args)
+
+
+@pytest.mark.parametrize(
+    "points, indices, basis, exc, match",
+    [
+        ([[0.0, np.nan]], [[0, 1]], "chebyshev", ValueError, "finite"),
+        ([[0.0, np.inf]], [[0, 1]], "chebyshev", ValueError, "finite"),
+        ([[0.0, 1.5]], [[0, 1]], "chebyshev", ValueError, r"\[-1, 1\]"),
+        ([[0.0, 0.5]], [[0, 1, 0]], "chebyshev", ValueError, "dimension"),
+        ([0.0, 0.5], [[0, 1]], "chebyshev", ValueError, "2-D"),
+        ([[0.0, 0.5j]], [[0, 1]], "chebyshev", TypeError, "complex"),
+        ([["a", "b"]], [[0, 1]], "chebyshev", TypeError, "numeric"),
+        ([[0.0, 0.5]], [[0.0, 1.0]], "chebyshev", TypeError, "integers"),
+        ([[0.0, 0.5]], [[0, -1]], "chebyshev", ValueError, "nonnegative"),
+        ([[0.0, 0.5]], [0, 1], "chebyshev", ValueError, "2-D"),
+        ([[0.0, 0.5]], [[0, 1]], "hermite", ValueError, "basis"),
+    ],
+)
+def test_tensor_basis_invalid(points, indices, basis, exc, match):
+    with pytest.raises(exc, match=match):
+        tensor_basis(points, indices, basis=basis)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"n_samples": 0}, ValueError, "n_samples"),
+        ({"n_samples": 2.5}, TypeError, "n_samples"),
+        ({"dimension": 0}, ValueError, "dimension"),
+        ({"dimension": "5"}, TypeError, "dimension"),
+        ({"basis": "Chebyshev"}, ValueError, "basis"),
+        ({"max_indices": 0}, ValueError, "max_indices"),
+        ({"function": 3.0}, TypeError, "callable"),
+        ({"function": lambda y: y}, ValueError, "shape"),
+        ({"function": lambda y: np.full(len(y), np.nan)}, ValueError, "non-finite"),
+        ({"function": lambda y: np.full(len(y), "a")}, TypeError, "real"),
+    ],
+)
+def test_function_approximation_invalid(kwargs, exc, match):
+    params = {"n_samples": 5, "dimension": 2, "max_indices": 10, **kwargs}
+    with pytest.raises(exc, match=match):
+        make_function_approximation(**params)
+
+
+def test_function_approximation_error_invalid():
+    indices = hyperbolic_cross(2, 3)
+
+    def f(y):
+        return np.exp(y[:, 0])
+
+    coef = np.zeros(len(indices))
+    with pytest.raises(ValueError, match="coef"):
+        function_approximation_error(np.zeros(3), indices, f, basis="legendre")
+    with pytest.raises(ValueError, match="coef"):
+        function_approximation_error(np.full(len(indices), np.nan), indices, f, basis="legendre")
+    with pytest.raises(ValueError, match="n_test"):
+        function_approximation_error(coef, indices, f, basis="legendre", n_test=0)
+    with pytest.raises(ValueError, match="basis"):
+        function_approximation_error(coef, indices, f, basis="fourier")
+    with pytest.raises(TypeError, match="callable"):
+        function_approximation_error(coef, indices, None, basis="legendre")
+    with pytest.raises(ValueError, match="undefined"):
+        function_approximation_error(coef, indices, lambda y: np.zeros(len(y)), basis="legendre")

@@ -95,3 +95,60 @@ def solve_spd(G, rhs):
             acc -= Lc[k, i] * x[k]
         x[i] = acc / Lc[i, i]
     return x, True
+
+
+@njit(cache=True, nogil=True)
+def weighted_median(values, weights, n):
+    """A minimizer ``t`` of ``sum_i weights_i |values_i - t|`` over the first ``n`` entries.
+
+    Weighted quickselect (three-way partition, median-of-three pivot): expected O(n), no
+    sort. ``values`` and ``weights`` are scratch buffers: their first ``n`` entries are
+    reordered. Weights must be non-negative with a positive sum. The returned point is one
+    of the values; ``t`` is a minimizer exactly when the weight strictly below it and the
+    weight strictly above it are each at most half the total.
+    """
+    total = 0.0
+    for i in range(n):
+        total += weights[i]
+    half = 0.5 * total
+    lo = 0
+    hi = n - 1
+    below = 0.0  # weight of the entries left of [lo, hi]: all smaller than the range
+    while lo < hi:
+        a = values[lo]
+        b = values[(lo + hi) // 2]
+        c = values[hi]
+        if a > b:
+            a, b = b, a
+        pivot = b if b <= c else (a if a > c else c)
+        # three-way partition of [lo, hi]: [lo, lt) < pivot, [lt, gt] == pivot, (gt, hi] >
+        lt = lo
+        i = lo
+        gt = hi
+        while i <= gt:
+            v = values[i]
+            if v < pivot:
+                values[i], values[lt] = values[lt], values[i]
+                weights[i], weights[lt] = weights[lt], weights[i]
+                lt += 1
+                i += 1
+            elif v > pivot:
+                values[i], values[gt] = values[gt], values[i]
+                weights[i], weights[gt] = weights[gt], weights[i]
+                gt -= 1
+            else:
+                i += 1
+        w_less = 0.0
+        for k in range(lo, lt):
+            w_less += weights[k]
+        if below + w_less > half:
+            hi = lt - 1
+            continue
+        w_eq = 0.0
+        for k in range(lt, gt + 1):
+            w_eq += weights[k]
+        if below + w_less + w_eq >= half:
+            return pivot
+        below += w_less + w_eq
+        lo = gt + 1
+    return values[min(lo, hi)]  # lo > hi only through rounding of the weight sums

@@ -1,5 +1,11 @@
 """Data generators for sparse regression problems and loaders of real data sets."""
 
+from ._function_approximation import (
+    function_approximation_error,
+    hyperbolic_cross,
+    make_function_approximation,
+    tensor_basis,
+)
 from ._generators import (
     make_compressive_sensing,
     make_correlated_regression,
@@ -8,9 +14,13 @@ from ._generators import (
 from ._loaders import load_khan, load_nci60
 
 __all__ = [
+    "function_approximation_error",
+    "hyperbolic_cross",
     "load_khan",
     "load_nci60",
     "make_compressive_sensing",
     "make_correlated_regression",
+    "make_function_approximation",
     "make_sparse_regression",
+    "tensor_basis",
 ]

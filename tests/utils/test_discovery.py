@@ -49,6 +49,12 @@ def test_all_estimators_exact_list_for_the_lasso_family():
     assert _names(linear) == EXPECTED
 
 
+def test_all_estimators_exact_list_for_the_greedy_family():
+    greedy = [(n, c) for n, c in all_estimators() if c.__module__.startswith("skreg.greedy")]
+    assert _names(greedy) == ["WeightedOMP", "WeightedOMPCV"]
+    assert {"WeightedOMP", "WeightedOMPCV"} <= set(_names(all_estimators("regressor")))
+
+
 def test_type_filter_regressor():
     regressors = all_estimators(type_filter="regressor")
     assert set(REGRESSORS) <= set(_names(regressors))
