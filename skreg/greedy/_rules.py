@@ -40,9 +40,11 @@ Differences of nearly equal norms are evaluated in cancellation-free forms (e.g.
 import numpy as np
 from numba import njit, prange
 
+from .._kernels.linalg import REDUCE
 from .._kernels.select import weighted_median
 
 LASSO, SQRT, LAD = 0, 1, 2
+PARALLEL_WORK = 200_000  # multiply-adds of a rule pass above which columns run in parallel
 L0, L1 = 0, 1
 LOSSES = {"lasso": LASSO, "sqrt": SQRT, "lad": LAD}
 PENALTIES = {"l0": L0, "l1": L1}
@@ -133,29 +135,68 @@ def lad_decrease(col, r, sw, z, ell, penalty, pts, wts):
     return min(keep, back - ell * on, 0.0)
 
 
+@njit(cache=True, nogil=True, fastmath=REDUCE)
+def col_dot(A, j, v):
+    """``A[:, j] @ v`` for a dense Fortran ``A`` (a vectorized reduction)."""
+    acc = 0.0
+    for i in range(A.shape[0]):
+        acc += A[i, j] * v[i]
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def _ls_column(A, r, R2, z, ell, loss, penalty, corr, out, j):
+    c = col_dot(A, j, r)
+    corr[j] = c
+    out[j] = ls_decrease(c, R2, z[j], ell[j], loss, penalty)
+
+
+@njit(cache=True, nogil=True)
+def _lad_column(A, r, sw, z, ell, penalty, out, j):
+    m = A.shape[0]
+    pts = np.empty(m + 1)
+    wts = np.empty(m + 1)
+    out[j] = lad_decrease(A[:, j], r, sw, z[j], ell[j], penalty, pts, wts)
+
+
 @njit(cache=True, nogil=True, parallel=True)
+def _ls_parallel(A, r, R2, z, ell, loss, penalty, corr, out):
+    for j in prange(A.shape[1]):
+        _ls_column(A, r, R2, z, ell, loss, penalty, corr, out, j)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _lad_parallel(A, r, sw, z, ell, penalty, out):
+    for j in prange(A.shape[1]):
+        _lad_column(A, r, sw, z, ell, penalty, out, j)
+
+
+@njit(cache=True, nogil=True)
 def ls_decreases(A, r, z, ell, loss, penalty, corr, out):
-    """``Delta_j`` of every column (lasso or sqrt), and the correlations ``A^T r`` in ``corr``."""
+    """``Delta_j`` of every column (lasso or sqrt), and the correlations ``A^T r`` in ``corr``.
+
+    Columns run in parallel when the pass is large enough to pay for the threads
+    (:data:`PARALLEL_WORK` multiply-adds); small passes stay serial.
+    """
     R2 = 0.0
     for i in range(r.shape[0]):
         R2 += r[i] * r[i]
-    for j in prange(A.shape[1]):
-        c = 0.0
-        for i in range(A.shape[0]):
-            c += A[i, j] * r[i]
-        corr[j] = c
-        out[j] = ls_decrease(c, R2, z[j], ell[j], loss, penalty)
+    if A.shape[0] * A.shape[1] >= PARALLEL_WORK:
+        _ls_parallel(A, r, R2, z, ell, loss, penalty, corr, out)
+    else:
+        for j in range(A.shape[1]):
+            _ls_column(A, r, R2, z, ell, loss, penalty, corr, out, j)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def lad_decreases(A, r, sw, z, ell, penalty, out):
-    """``Delta_j`` of every column of the lad loss, the weighted medians in parallel."""
-    m = A.shape[0]
-    for j in prange(A.shape[1]):
-        pts = np.empty(m + 1)
-        wts = np.empty(m + 1)
-        out[j] = lad_decrease(A[:, j], r, sw, z[j], ell[j], penalty, pts, wts)
-
+    """``Delta_j`` of every column of the lad loss (weighted medians, in parallel when the
+    pass is large enough)."""
+    if A.shape[0] * A.shape[1] >= PARALLEL_WORK // 8:  # a median costs ~8 multiply-adds
+        _lad_parallel(A, r, sw, z, ell, penalty, out)
+    else:
+        for j in range(A.shape[1]):
+            _lad_column(A, r, sw, z, ell, penalty, out, j)
 
 def coordinate_decrease(A, y, coef, *, loss="lasso", penalty="l0", alpha=0.0, weights=None,
                         sample_weight=None):

@@ -26,7 +26,18 @@ from sklearn.utils import check_scalar
 from .._config import _numba_threads, _single_threaded_blas
 from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
 from ..linear_model._interior_point import quantile_ipm
-from ._rules import L0, L1, LAD, LASSO, LOSSES, PENALTIES, SQRT, lad_decreases, ls_decreases
+from ._rules import (
+    L0,
+    L1,
+    LAD,
+    LASSO,
+    LOSSES,
+    PENALTIES,
+    SQRT,
+    col_dot,
+    lad_decreases,
+    ls_decreases,
+)
 
 # a best decrease above -DECREASE_RTOL * G(0) is no decrease (rounding of the rules; the lad
 # refit is a linear program solved to ~1e-12, hence its looser level)
@@ -135,10 +146,7 @@ def ls_omp(A, y, colsq, ell, loss, penalty, max_iter, max_nnz, tol_fit, strict, 
             # new row of the Cholesky factor: L v = A_S^T a_j, d = ||a_j||^2 - ||v||^2
             vv = 0.0
             for p in range(k):
-                acc = 0.0
-                col = support[p]
-                for i in range(m):
-                    acc += A[i, col] * A[i, j]
+                acc = col_dot(A, support[p], A[:, j])
                 for q in range(p):
                     acc -= Lc[p, q] * Lc[k, q]
                 Lc[k, p] = acc / Lc[p, p]
@@ -147,10 +155,7 @@ def ls_omp(A, y, colsq, ell, loss, penalty, max_iter, max_nnz, tol_fit, strict, 
             if d <= DEPENDENT:
                 return it, k, DEP, d
             Lc[k, k] = np.sqrt(d)
-            acc = 0.0
-            for i in range(m):
-                acc += A[i, j] * y[i]
-            rhs[k] = acc
+            rhs[k] = col_dot(A, j, y)
             support[k] = j
             in_support[j] = True
             k += 1
@@ -297,22 +302,29 @@ class GreedyProblem:
         else:
             self.x_mean = np.zeros(X.shape[1])
             self.y_mean = 0.0
-        Xc = X - self.x_mean
-        norms = np.sqrt(sw @ (Xc * Xc))
-        # columns at rounding level of their uncentred size are constant: zero them
-        raw = np.sqrt(sw @ (X * X))
-        zero = norms <= 1e-10 * np.maximum(raw, np.finfo(float).tiny)
+        # one working copy of X, scaled in place (no other temporary of its size)
+        A = np.array(X, dtype=np.float64, order="F", copy=True)
+        if fit_intercept:
+            A -= self.x_mean
+        norms = np.sqrt(np.einsum("i,ij,ij->j", sw, A, A))
+        if fit_intercept:  # constant columns: centred norm at rounding level of the raw one
+            raw = np.sqrt(np.einsum("i,ij,ij->j", sw, X, X))
+            zero = norms <= 1e-10 * np.maximum(raw, np.finfo(float).tiny)
+        else:
+            zero = norms == 0.0
         self.norms = np.where(zero, 1.0, norms)
         self.colsq = np.where(zero, 0.0, 1.0)
-        A = Xc / self.norms
-        A[:, zero] = 0.0
+        A /= self.norms
+        if np.any(zero):
+            A[:, zero] = 0.0
         if self.loss == LAD:
-            self.A = np.asfortranarray(A)
             self.y = np.asarray(y, dtype=np.float64).copy()  # intercept fitted in the refit
         else:
             root = np.sqrt(sw)
-            self.A = np.asfortranarray(A * root[:, None])
+            if not np.all(sw == 1.0):
+                A *= root[:, None]
             self.y = root * (np.asarray(y, dtype=np.float64) - self.y_mean)
+        self.A = A
         self.null_fit = self.data_fit(self.null_residual())
 
     @property
