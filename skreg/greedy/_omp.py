@@ -96,7 +96,8 @@ class WeightedOMP(_GreedyBase):
         Penalty weights :math:`w_j \ge 0` (ones by default); 0 leaves a feature unpenalized.
     n_nonzero_coefs : int, default=None
         Maximum number of selected features (at most ``min(n_samples, n_features)`` are).
-        Without it and ``tol``: 10% of the features (at least 1), as in scikit-learn's
+        By default ``max_iter`` if given, else all with ``tol``, else 10% of the features (at
+        least 1), as in scikit-learn's
         :class:`~sklearn.linear_model.OrthogonalMatchingPursuit`.
     max_iter : int, default=None
         Maximum number of iterations, by default the maximum number of selected features.
@@ -382,8 +383,9 @@ n_nonzero_coefs_, stop_reason_
         self.alphas_ = alphas
         self.alpha_ = float(alphas[a])
         self.cv_errors_ = errors
-        res = problem.run(self.alpha_, v, self.penalty, nnz, int(k) + 1, None,
-                          self.on_no_decrease == "stop")
+        # the refit is WeightedOMP(alpha=alpha_, max_iter=max_iter_)
+        res = problem.run(self.alpha_, v, self.penalty, min(nnz, int(k) + 1), int(k) + 1,
+                          None, self.on_no_decrease == "stop")
         self._set_result(res)
         self.max_iter_ = int(k) + 1
         return self

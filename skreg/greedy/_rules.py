@@ -44,6 +44,7 @@ from .._kernels.linalg import REDUCE
 from .._kernels.select import weighted_median
 
 LASSO, SQRT, LAD = 0, 1, 2
+NEAR_PARALLEL = 1e-4  # rho^2 / R^2 below which rho is formed explicitly
 PARALLEL_WORK = 200_000  # multiply-adds of a rule pass above which columns run in parallel
 L0, L1 = 0, 1
 LOSSES = {"lasso": LASSO, "sqrt": SQRT, "lad": LAD}
@@ -58,11 +59,12 @@ def _sqrt_gap(d, R2, R):
 
 
 @njit(cache=True, nogil=True)
-def ls_decrease(c, R2, z, ell, loss, penalty):
+def ls_decrease(c, R2, rho2, z, ell, loss, penalty):
     """``Delta_j`` for a unit column of the lasso (``loss=0``) or sqrt (``loss=1``) loss.
 
-    ``c = a_j^T r``, ``R2 = ||r||^2``, ``z`` the current coefficient, ``ell`` the penalty
-    level of the coordinate (``lambda w_j`` for l1, ``lambda w_j^2`` for l0).
+    ``c = a_j^T r``, ``R2 = ||r||^2``, ``rho2 = ||r - c a_j||^2 = R2 - c^2`` (used by sqrt),
+    ``z`` the current coefficient, ``ell`` the penalty level of the coordinate
+    (``lambda w_j`` for l1, ``lambda w_j^2`` for l0).
     """
     v = z + c
     on = 1.0 if z != 0.0 else 0.0
@@ -80,7 +82,6 @@ def ls_decrease(c, R2, z, ell, loss, penalty):
         keep = -c * c + ell * ((1.0 if v != 0.0 else 0.0) - on)
         return min(zero, keep)
     # sqrt
-    rho2 = max(R2 - c * c, 0.0)
     R = np.sqrt(R2)
     rho = np.sqrt(rho2)
     zero = _sqrt_gap(z * (z + 2.0 * c), R2, R)  # sqrt(v^2 + rho^2) - R at u = 0
@@ -148,7 +149,15 @@ def col_dot(A, j, v):
 def _ls_column(A, r, R2, z, ell, loss, penalty, corr, out, j):
     c = col_dot(A, j, r)
     corr[j] = c
-    out[j] = ls_decrease(c, R2, z[j], ell[j], loss, penalty)
+    rho2 = max(R2 - c * c, 0.0)
+    if loss == SQRT and rho2 < NEAR_PARALLEL * R2:
+        # r nearly parallel to a_j: R2 - c^2 cancels (error eps R2), so the part of r
+        # orthogonal to a_j is formed explicitly (rare: one more pass over this column)
+        rho2 = 0.0
+        for i in range(A.shape[0]):
+            e = r[i] - c * A[i, j]
+            rho2 += e * e
+    out[j] = ls_decrease(c, R2, rho2, z[j], ell[j], loss, penalty)
 
 
 @njit(cache=True, nogil=True)

@@ -414,6 +414,8 @@ class GreedyProblem:
                                               max_iter, max_nnz, tol_fit, strict, thr,
                                               support, path_z, path_loss)
             path_b = None
+        if stop == MAX_ITER and k == max_nnz:  # both limits reached: report the support's
+            stop = N_NONZERO
         if stop == DEP:
             warnings.warn(PREMATURE.format(it=n_iter + 1, d=dep), RuntimeWarning, stacklevel=3)
         # n_iter counts completed iterations (one path column each); the rule was evaluated
@@ -443,10 +445,11 @@ def check_omp_params(loss, penalty, alpha, n_nonzero_coefs, max_iter, tol, on_no
                      n_samples, n_features):
     """Validate the parameters of the iteration; returns ``(n_nonzero_coefs, max_iter)``.
 
-    Defaults follow scikit-learn's ``orthogonal_mp``: without ``n_nonzero_coefs`` and
-    ``tol``, at most ``max(int(0.1 * n_features), 1)`` features are selected; with ``tol``
-    alone, at most ``min(n_samples, n_features)``, which also caps ``n_nonzero_coefs`` (no
-    more columns can be independent). ``max_iter`` defaults to that count.
+    Without ``n_nonzero_coefs``: ``max_iter`` features when ``max_iter`` is given (each
+    iteration adds at most one), else ``min(n_samples, n_features)`` with ``tol``, else
+    ``max(int(0.1 * n_features), 1)`` as scikit-learn's ``orthogonal_mp``. At most
+    ``min(n_samples, n_features)`` are selected (no more columns can be independent).
+    ``max_iter`` defaults to the number of features to select.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {loss!r}.")
@@ -465,6 +468,9 @@ def check_omp_params(loss, penalty, alpha, n_nonzero_coefs, max_iter, tol, on_no
     if n_nonzero_coefs is not None:
         check_scalar(n_nonzero_coefs, "n_nonzero_coefs", numbers.Integral, min_val=1)
         nnz = int(n_nonzero_coefs)
+    elif max_iter is not None:
+        check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
+        nnz = int(max_iter)
     elif tol is None:
         nnz = max(int(0.1 * n_features), 1)
     else:
@@ -514,7 +520,8 @@ def weighted_omp(X, y, *, loss="lasso", penalty="l0", alpha=0.0, weights=None,
         Penalty weights :math:`w_j \ge 0` (ones by default).
     n_nonzero_coefs : int, default=None
         Maximum number of selected features (at most ``min(n_samples, n_features)`` are).
-        Without it and ``tol``, 10% of the features (at least 1).
+        By default ``max_iter`` if given, else all with ``tol``, else 10% of the features
+        (at least 1).
     max_iter : int, default=None
         Maximum number of iterations; defaults to the maximum number of selected features.
         With ``on_no_decrease="add"`` an iteration may select nothing new (the paper runs a

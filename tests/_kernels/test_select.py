@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skreg._kernels.select import kth_smallest, smallest_k_indices, solve_spd
+from skreg._kernels.select import kth_smallest, smallest_k_indices, solve_spd, weighted_median
 
 
 def _reference_smallest_k(values, items, k):
@@ -123,3 +123,93 @@ def test_solve_spd_reports_not_positive_definite(G):
     x, ok = solve_spd(G, np.ones(G.shape[0]))
     assert not ok
     assert x.shape == (G.shape[0],)
+
+
+# --------------------------------------------------------------------------------------------
+# weighted_median
+# --------------------------------------------------------------------------------------------
+def _wabs(values, weights, t):
+    return float(weights @ np.abs(values - t))
+
+
+def _brute_weighted_median_value(values, weights):
+    """``min_t sum_i w_i |v_i - t|``: piecewise linear, so attained at one of the values."""
+    return min(_wabs(values, weights, t) for t in values)
+
+
+def _check_weighted_median(values, weights, n=None):
+    n = values.size if n is None else n
+    v, w = values.copy(), weights.copy()
+    t = weighted_median(v, w, n)
+    vals, wts = values[:n], weights[:n]
+    assert t in vals  # one of the points
+    best = _brute_weighted_median_value(vals, wts)
+    got = _wabs(vals, wts, t)
+    assert got <= best + 1e-12 * max(best, 1e-300), (got, best)
+    # the buffers are reordered, never altered: same (value, weight) pairs, tail untouched
+    pairs = sorted(zip(v[:n].tolist(), w[:n].tolist()))
+    assert pairs == sorted(zip(vals.tolist(), wts.tolist()))
+    np.testing.assert_array_equal(v[n:], values[n:])
+    np.testing.assert_array_equal(w[n:], weights[n:])
+    return t
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 31, 200])
+def test_weighted_median_random(n):
+    rng = np.random.default_rng(100 + n)
+    for _ in range(30):
+        values = rng.standard_normal(n)
+        weights = rng.exponential(size=n)
+        _check_weighted_median(values, weights)
+
+
+@pytest.mark.parametrize("n", [2, 3, 6, 17, 64])
+def test_weighted_median_ties_and_zero_weights(n):
+    rng = np.random.default_rng(200 + n)
+    for _ in range(60):
+        values = rng.integers(-3, 4, size=n).astype(np.float64)  # many ties
+        weights = rng.integers(0, 4, size=n).astype(np.float64)  # exact sums, zeros mixed in
+        if weights.sum() == 0:
+            weights[rng.integers(n)] = 1.0
+        _check_weighted_median(values, weights)
+        weights = rng.exponential(size=n) * (rng.random(n) < 0.5)
+        if weights.sum() == 0:
+            weights[0] = 0.5
+        _check_weighted_median(values, weights)
+
+
+def test_weighted_median_small_cases():
+    assert _check_weighted_median(np.array([3.5]), np.array([2.0])) == 3.5
+    # a dominant weight decides alone
+    assert _check_weighted_median(np.array([1.0, 5.0]), np.array([1.0, 3.0])) == 5.0
+    assert _check_weighted_median(np.array([1.0, 5.0]), np.array([3.0, 1.0])) == 1.0
+    # equal weights: every t in [1, 5] is a minimizer, and one of the points is returned
+    assert _check_weighted_median(np.array([5.0, 1.0]), np.array([1.0, 1.0])) in (1.0, 5.0)
+    # zero-weight points never pull the median
+    values = np.array([-10.0, 0.0, 2.0, 10.0, 11.0])
+    assert _check_weighted_median(values, np.array([0.0, 1.0, 0.0, 0.0, 0.0])) == 0.0
+    assert _check_weighted_median(values, np.array([5.0, 0.0, 0.0, 1.0, 1.0])) == -10.0
+    # half the weight at a point: that point (or its flat neighbourhood) is optimal
+    t = _check_weighted_median(np.array([0.0, 1.0, 2.0]), np.array([2.0, 1.0, 1.0]))
+    assert t in (0.0, 1.0)
+    # odd count, unit weights: the plain median
+    values = np.array([7.0, -1.0, 3.0, 100.0, 2.0])
+    assert _check_weighted_median(values, np.ones(5)) == 3.0
+
+
+def test_weighted_median_uses_only_first_n_entries():
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal(12)
+    weights = rng.exponential(size=12)
+    values[8:] = 1e6  # junk past n with overwhelming weight
+    weights[8:] = 1e6
+    t = _check_weighted_median(values, weights, n=8)
+    assert t in values[:8]
+
+
+def test_weighted_median_extreme_weight_ratios():
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        values = rng.standard_normal(25) * 10.0 ** rng.integers(-5, 6, size=25)
+        weights = 10.0 ** rng.uniform(-8, 8, size=25)
+        _check_weighted_median(values, weights)
