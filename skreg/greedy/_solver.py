@@ -224,7 +224,18 @@ def lad_refit(B, y, sw):
 
 
 def lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, strict, thr):
-    """Weighted OMP for the lad rules; same outputs as :func:`ls_omp` plus the intercepts."""
+    """Weighted OMP for the lad rules; same outputs as :func:`ls_omp` plus the intercepts.
+
+    The dense algebra between the kernels (the refits, products with the support) is small:
+    it runs on single-threaded BLAS, whose worker threads would otherwise spin between calls
+    and stall the parallel rule pass (:func:`skreg._config._single_threaded_blas`).
+    """
+    with _single_threaded_blas():
+        return _lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit,
+                        strict, thr)
+
+
+def _lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, strict, thr):
     m, N = A.shape
     z = np.zeros(N)
     in_support = np.zeros(N, dtype=bool)
@@ -238,6 +249,8 @@ def lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, s
     k = 0
     dep = 0.0
     ones = np.ones((m, 1))
+    root = np.sqrt(sw)
+    Q = np.zeros((m, max_nnz))  # orthonormal basis of the sqrt(sw)-scaled support columns
     for it in range(max_iter):
         if k == max_nnz:
             return it, k, N_NONZERO, dep, support, path_z, path_b, path_loss
@@ -247,21 +260,24 @@ def lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, s
         if no_gain:
             return it, k, NO_DECREASE, dep, support, path_z, path_b, path_loss
         if not in_support[j]:
-            cols = np.append(support[:k], j)
-            B = A[:, cols]
-            # the same linear-dependence test as the least-squares refit
-            q, _ = np.linalg.qr(B[:, :k]) if k else (np.zeros((m, 0)), None)
-            d = float(B[:, k] @ B[:, k] - np.sum((q.T @ B[:, k]) ** 2))
+            # the linear-dependence test of the least-squares refit (unit weighted-norm
+            # columns), on an incrementally orthogonalized basis (Gram-Schmidt twice)
+            v = root * A[:, j]
+            for _ in range(2):
+                v -= Q[:, :k] @ (Q[:, :k].T @ v)
+            d = float(v @ v)
             if d <= DEPENDENT:
                 return it, k, DEP, d, support, path_z, path_b, path_loss
+            Q[:, k] = v / np.sqrt(d)
             support[k] = j
             in_support[j] = True
             k += 1
+            B = A[:, support[:k]]
             if fit_intercept:
                 B = np.hstack([B, ones])
             coef = lad_refit(B, y, sw)
             z[:] = 0.0
-            z[cols] = coef[:k]
+            z[support[:k]] = coef[:k]
             b = float(coef[k]) if fit_intercept else 0.0
             r = y - B @ coef
         fit = float(sw @ np.abs(r))
