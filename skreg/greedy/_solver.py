@@ -39,9 +39,10 @@ from ._rules import (
     ls_decreases,
 )
 
-# a best decrease above -DECREASE_RTOL * G(0) is no decrease (rounding of the rules; the lad
-# refit is a linear program solved to ~1e-12, hence its looser level)
-DECREASE_RTOL = {LASSO: 1e-13, SQRT: 1e-13, LAD: 1e-10}
+# a best decrease above -DECREASE_RTOL * G(0) is no decrease: rounding of the rules (for
+# plain OMP, |c_j| < 3e-8 ||y||: scikit-learn's orthogonal_mp stops at |c_j|^2 < eps); the lad
+# refit is a linear program solved to ~1e-12, hence its looser level
+DECREASE_RTOL = {LASSO: 1e-15, SQRT: 1e-15, LAD: 1e-10}
 DEPENDENT = 1e-12  # a new column whose part orthogonal to A_S has squared norm below this
 LAD_TOL = 1e-13  # relative duality gap of the lad refit
 
