@@ -73,7 +73,7 @@ class ElasticNet(RegressorMixin, PenalizedLinearModel):
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
     >>> y = np.array([0.1, 1.0, 2.1, 2.9])
     >>> ElasticNet(alpha=0.01).fit(X, y).coef_.round(2)
-    array([0.94, 0.05])
+    array([0.96, 0.09])
     """
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=1000,
@@ -182,7 +182,7 @@ class Lasso(ElasticNet):
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
     >>> y = np.array([0.1, 1.0, 2.1, 2.9])
     >>> Lasso(alpha=0.01).fit(X, y).coef_.round(2)
-    array([0.95, 0.04])
+    array([0.95, 0.06])
     """
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=1000, tol=1e-4,
