@@ -24,6 +24,7 @@ from numba import njit
 from sklearn.utils import check_scalar
 
 from .._config import _numba_threads, _single_threaded_blas
+from .._kernels.linalg import REDUCE
 from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
 from ..linear_model._interior_point import quantile_ipm
 from ._rules import (
@@ -115,21 +116,23 @@ def _select(delta, in_support, strict, thr):
 
 
 @njit(cache=True, nogil=True)
-def ls_omp(A, y, colsq, ell, loss, penalty, max_iter, max_nnz, tol_fit, strict, thr,
+def ls_omp(X, mu, inv, root, y, ell, loss, penalty, max_iter, max_nnz, tol_fit, strict, thr,
            support, path_z, path_loss):
     """Weighted OMP for the lasso (``loss=0``) and sqrt (``loss=1``) rules.
 
-    ``A`` (m, N) has columns of squared norm ``colsq`` (1, or 0 for empty columns); ``ell``
-    the per-coordinate penalty levels. Outputs: ``support`` (max_nnz,), ``path_z``
-    (max_nnz, max_iter) the support coefficients after each iteration, ``path_loss``
-    (max_iter,). Returns ``(n_iter, n_selected, stop, dependence)``.
+    The columns ``a_j = root * (X[:, j] - mu_j) * inv_j`` have unit norm (``inv_j = 0``:
+    an empty column); ``X`` is only read, and the selected columns are gathered into a
+    small buffer ``A_S``. ``ell``: the per-coordinate penalty levels. Outputs: ``support``
+    (max_nnz,), ``path_z`` (max_nnz, max_iter) the support coefficients after each
+    iteration, ``path_loss`` (max_iter,). Returns ``(n_iter, n_selected, stop, dependence)``.
     """
-    m, N = A.shape
+    m, N = X.shape
     z = np.zeros(N)
     in_support = np.zeros(N, dtype=np.bool_)
     r = y.copy()
     corr = np.empty(N)
     delta = np.empty(N)
+    AS = np.empty((max_nnz, m)).T  # the selected columns a_j (Fortran layout)
     Lc = np.zeros((max_nnz, max_nnz))  # Cholesky factor of A_S^T A_S
     rhs = np.zeros(max_nnz)  # A_S^T y
     zs = np.zeros(max_nnz)
@@ -139,24 +142,26 @@ def ls_omp(A, y, colsq, ell, loss, penalty, max_iter, max_nnz, tol_fit, strict, 
     for it in range(max_iter):
         if k == max_nnz:
             return it, k, N_NONZERO, dep
-        ls_decreases(A, r, z, ell, loss, penalty, corr, delta)
+        ls_decreases(X, mu, inv, root, r, z, ell, loss, penalty, corr, delta)
         j, no_gain = _select(delta, in_support, strict, thr)
         if no_gain:
             return it, k, NO_DECREASE, dep
         if not in_support[j]:
+            for i in range(m):
+                AS[i, k] = root[i] * (X[i, j] - mu[j]) * inv[j]
             # new row of the Cholesky factor: L v = A_S^T a_j, d = ||a_j||^2 - ||v||^2
             vv = 0.0
             for p in range(k):
-                acc = col_dot(A, support[p], A[:, j])
+                acc = col_dot(AS, p, AS[:, k])
                 for q in range(p):
                     acc -= Lc[p, q] * Lc[k, q]
                 Lc[k, p] = acc / Lc[p, p]
                 vv += Lc[k, p] * Lc[k, p]
-            d = colsq[j] - vv
+            d = col_dot(AS, k, AS[:, k]) - vv
             if d <= DEPENDENT:
                 return it, k, DEP, d
             Lc[k, k] = np.sqrt(d)
-            rhs[k] = col_dot(A, j, y)
+            rhs[k] = col_dot(AS, k, y)
             support[k] = j
             in_support[j] = True
             k += 1
@@ -174,10 +179,9 @@ def ls_omp(A, y, colsq, ell, loss, penalty, max_iter, max_nnz, tol_fit, strict, 
             for i in range(m):
                 r[i] = y[i]
             for p in range(k):
-                col = support[p]
-                z[col] = zs[p]
+                z[support[p]] = zs[p]
                 for i in range(m):
-                    r[i] -= zs[p] * A[i, col]
+                    r[i] -= zs[p] * AS[i, p]
         R2 = 0.0
         for i in range(m):
             R2 += r[i] * r[i]
@@ -224,7 +228,8 @@ def lad_refit(B, y, sw):
     return _vertex(Br, yr, s, coef, fit)[0]
 
 
-def lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, strict, thr):
+def lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit,
+            strict, thr):
     """Weighted OMP for the lad rules; same outputs as :func:`ls_omp` plus the intercepts.
 
     The dense algebra between the kernels (the refits, products with the support) is small:
@@ -232,12 +237,13 @@ def lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, s
     and stall the parallel rule pass (:func:`skreg._config._single_threaded_blas`).
     """
     with _single_threaded_blas():
-        return _lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit,
-                        strict, thr)
+        return _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz,
+                        tol_fit, strict, thr)
 
 
-def _lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, strict, thr):
-    m, N = A.shape
+def _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit,
+             strict, thr):
+    m, N = X.shape
     z = np.zeros(N)
     in_support = np.zeros(N, dtype=bool)
     support = np.zeros(max_nnz, dtype=np.int64)
@@ -252,18 +258,20 @@ def _lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, 
     ones = np.ones((m, 1))
     root = np.sqrt(sw)
     Q = np.zeros((m, max_nnz))  # orthonormal basis of the sqrt(sw)-scaled support columns
+    AS = np.zeros((m, max_nnz))  # the selected columns a_j = (X[:, j] - mu_j) inv_j
     for it in range(max_iter):
         if k == max_nnz:
             return it, k, N_NONZERO, dep, support, path_z, path_b, path_loss
         with _numba_threads():
-            lad_decreases(A, r, sw, z, ell, penalty, delta)
+            lad_decreases(X, mu, inv, r, sw, z, ell, penalty, delta)
         j, no_gain = _select(delta, in_support, strict, thr)
         if no_gain:
             return it, k, NO_DECREASE, dep, support, path_z, path_b, path_loss
         if not in_support[j]:
             # the linear-dependence test of the least-squares refit (unit weighted-norm
             # columns), on an incrementally orthogonalized basis (Gram-Schmidt twice)
-            v = root * A[:, j]
+            AS[:, k] = (X[:, j] - mu[j]) * inv[j]
+            v = root * AS[:, k]
             for _ in range(2):
                 v -= Q[:, :k] @ (Q[:, :k].T @ v)
             d = float(v @ v)
@@ -273,7 +281,7 @@ def _lad_omp(A, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit, 
             support[k] = j
             in_support[j] = True
             k += 1
-            B = A[:, support[:k]]
+            B = AS[:, :k]
             if fit_intercept:
                 B = np.hstack([B, ones])
             coef = lad_refit(B, y, sw)
@@ -296,15 +304,45 @@ def _weighted_median(values, weights):
     return float(values[order[min(int(np.searchsorted(cum, 0.5 * cum[-1])), order.size - 1)]])
 
 
-class GreedyProblem:
-    """Validated data prepared for the iteration: centred (with an intercept), weighted, and
-    with unit-norm columns.
+@njit(cache=True, nogil=True, fastmath=REDUCE)
+def _column_stats(X, sw, S, center):
+    """Per column: weighted mean (0 without ``center``), weighted norm of the centred column
+    ``sqrt(sum_i sw_i (x_ij - mu_j)^2)`` (two passes: no cancellation) and of the raw one."""
+    m, N = X.shape
+    mu = np.zeros(N)
+    norm = np.empty(N)
+    raw = np.empty(N)
+    for j in range(N):
+        if center:
+            acc = 0.0
+            for i in range(m):
+                acc += sw[i] * X[i, j]
+            mu[j] = acc / S
+        acc = 0.0
+        acc_raw = 0.0
+        if center:
+            for i in range(m):
+                e = X[i, j] - mu[j]
+                acc += sw[i] * e * e
+                acc_raw += sw[i] * X[i, j] * X[i, j]
+        else:
+            for i in range(m):
+                acc += sw[i] * X[i, j] * X[i, j]
+            acc_raw = acc
+        norm[j] = np.sqrt(acc)
+        raw[j] = np.sqrt(acc_raw)
+    return mu, norm, raw
 
-    lasso and sqrt: rows scaled by ``sqrt(sw)``, so that the plain l2 loss of the scaled
-    residual is the weighted loss; lad: rows unscaled, the weights enter the medians and the
-    linear program. Either way each column has unit weighted norm
-    ``sqrt(sum_i sw_i a_ij^2) = 1`` (constant or zero columns become zero columns, never
-    selected).
+
+class GreedyProblem:
+    """Validated data prepared for the iteration, without copying ``X``.
+
+    The iteration works on the columns ``a_j = root * (X[:, j] - mu_j) / norm_j``: centred
+    (with an intercept), of unit weighted norm ``sqrt(sum_i sw_i a_ij^2) = 1`` (constant or
+    zero columns become zero columns, never selected), formed on the fly by the kernels.
+    lasso and sqrt: ``root = sqrt(sw)`` scales the rows, so that the plain l2 loss of the
+    scaled residual is the weighted loss; lad: ``root = 1``, the weights enter the medians
+    and the linear program.
     """
 
     def __init__(self, X, y, sample_weight, loss, fit_intercept):
@@ -312,36 +350,19 @@ class GreedyProblem:
         self.fit_intercept = bool(fit_intercept)
         sw = np.asarray(sample_weight, dtype=np.float64)
         self.sw = sw
-        S = sw.sum()
-        if fit_intercept:
-            self.x_mean = (sw @ X) / S
-            self.y_mean = float(sw @ y) / S
-        else:
-            self.x_mean = np.zeros(X.shape[1])
-            self.y_mean = 0.0
-        # one working copy of X, scaled in place (no other temporary of its size)
-        A = np.array(X, dtype=np.float64, order="F", copy=True)
-        if fit_intercept:
-            A -= self.x_mean
-        norms = np.sqrt(np.einsum("i,ij,ij->j", sw, A, A))
-        if fit_intercept:  # constant columns: centred norm at rounding level of the raw one
-            raw = np.sqrt(np.einsum("i,ij,ij->j", sw, X, X))
-            zero = norms <= 1e-10 * np.maximum(raw, np.finfo(float).tiny)
-        else:
-            zero = norms == 0.0
+        self.X = X  # only read: the kernels form the normalized columns on the fly
+        self.x_mean, norms, raw = _column_stats(X, sw, float(sw.sum()), self.fit_intercept)
+        self.y_mean = float(sw @ y) / float(sw.sum()) if fit_intercept else 0.0
+        # constant (or zero) columns: centred norm at rounding level of the raw one
+        zero = norms <= 1e-10 * np.maximum(raw, np.finfo(float).tiny)
         self.norms = np.where(zero, 1.0, norms)
-        self.colsq = np.where(zero, 0.0, 1.0)
-        A /= self.norms
-        if np.any(zero):
-            A[:, zero] = 0.0
+        self.inv = np.where(zero, 0.0, 1.0 / self.norms)
         if self.loss == LAD:
+            self.root = np.ones(X.shape[0])
             self.y = np.asarray(y, dtype=np.float64).copy()  # intercept fitted in the refit
         else:
-            root = np.sqrt(sw)
-            if not np.all(sw == 1.0):
-                A *= root[:, None]
-            self.y = root * (np.asarray(y, dtype=np.float64) - self.y_mean)
-        self.A = A
+            self.root = np.sqrt(sw)
+            self.y = self.root * (np.asarray(y, dtype=np.float64) - self.y_mean)
         self.null_fit = self.data_fit(self.null_residual())
 
     @property
@@ -367,34 +388,40 @@ class GreedyProblem:
         |a_{ij}|) / w_j`. Returns ``inf`` when a coordinate with weight 0 can decrease ``G``
         (it is selected at every alpha) and 0 when nothing can be decreased.
         """
-        N = self.A.shape[1]
+        N = self.X.shape[1]
         v = np.ones(N) if weights is None else np.asarray(weights, dtype=np.float64)
         r = self.null_residual()
+        X, mu, inv = self.X, self.x_mean, self.inv
         pen = PENALTIES[penalty]
         z = np.zeros(N)
+        delta = np.empty(N)
+        corr = np.empty(N)
+        with _numba_threads():
+            if self.loss == LAD:
+                lad_decreases(X, mu, inv, r, self.sw, z, np.zeros(N), L0, delta)
+            else:
+                ls_decreases(X, mu, inv, self.root, r, z, np.zeros(N), self.loss, L0, corr,
+                             delta)
         if pen == L0:
-            delta = np.empty(N)
-            with _numba_threads():
-                if self.loss == LAD:
-                    lad_decreases(self.A, r, self.sw, z, np.zeros(N), L0, delta)
-                else:
-                    ls_decreases(self.A, r, z, np.zeros(N), self.loss, L0, np.empty(N),
-                                 delta)
             gain = np.maximum(-delta, 0.0)
             gain[gain <= DECREASE_RTOL[self.loss] * self.null_fit] = 0.0
             scale = v * v
         elif self.loss == LAD:
-            on = r != 0
-            gain = np.abs((self.sw * np.sign(r)) @ self.A) - (self.sw * ~on) @ np.abs(self.A)
+            # sum_i s_i sign(r_i) a_ij - sum_{r_i = 0} s_i |a_ij|, a_j = (x_j - mu_j) inv_j
+            sgn = self.sw * np.sign(r)
+            gain = np.abs(inv * (X.T @ sgn - mu * sgn.sum()))
+            on = r == 0
+            if np.any(on):
+                gain -= (self.sw[on] @ np.abs(X[on] - mu)) * inv
             gain = np.maximum(gain, 0.0)
             scale = v
         else:
-            c = np.abs(self.A.T @ r)
+            c = np.abs(corr)
             R = float(np.sqrt(r @ r))
             gain = 2.0 * c if self.loss == LASSO else (c / R if R > 0 else 0.0 * c)
             gain[c <= np.sqrt(DECREASE_RTOL[self.loss]) * max(R, np.finfo(float).tiny)] = 0.0
             scale = v
-        gain = gain * (self.colsq > 0)
+        gain = gain * (inv > 0)
         if np.any((scale == 0) & (gain > 0)):
             return np.inf
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -411,7 +438,7 @@ class GreedyProblem:
     def run(self, alpha, weights, penalty, n_nonzero_coefs, max_iter, tol, strict):
         """Iterate; returns :class:`OMPResult` in the scale of ``X``."""
         pen = PENALTIES[penalty]
-        N = self.A.shape[1]
+        N = self.X.shape[1]
         v = np.ones(N) if weights is None else weights
         ell = alpha * (v if pen == L1 else v * v)
         ell = np.ascontiguousarray(ell, dtype=np.float64)
@@ -420,16 +447,16 @@ class GreedyProblem:
         thr = DECREASE_RTOL[self.loss] * self.null_fit
         if self.loss == LAD:
             n_iter, k, stop, dep, support, path_z, path_b, path_loss = lad_omp(
-                self.A, self.y, self.sw, ell, pen, self.fit_intercept, max_iter, max_nnz,
-                tol_fit, strict, thr)
+                self.X, self.x_mean, self.inv, self.y, self.sw, ell, pen, self.fit_intercept,
+                max_iter, max_nnz, tol_fit, strict, thr)
         else:
             support = np.zeros(max_nnz, dtype=np.int64)
             path_z = np.zeros((max_nnz, max_iter))
             path_loss = np.zeros(max_iter)
             with _numba_threads():
-                n_iter, k, stop, dep = ls_omp(self.A, self.y, self.colsq, ell, self.loss, pen,
-                                              max_iter, max_nnz, tol_fit, strict, thr,
-                                              support, path_z, path_loss)
+                n_iter, k, stop, dep = ls_omp(self.X, self.x_mean, self.inv, self.root, self.y,
+                                              ell, self.loss, pen, max_iter, max_nnz, tol_fit,
+                                              strict, thr, support, path_z, path_loss)
             path_b = None
         if stop == MAX_ITER and k == max_nnz:  # both limits reached: report the support's
             stop = N_NONZERO
@@ -440,7 +467,7 @@ class GreedyProblem:
         n_rules = n_iter + (1 if stop in (NO_DECREASE, DEP) else 0)
         support = support[:k].copy()
         coef_path = np.zeros((N, n_iter))
-        coef_path[support] = path_z[:k, :n_iter] / self.norms[support, None]
+        coef_path[support] = path_z[:k, :n_iter] * self.inv[support, None]
         if path_b is None:  # least squares on centred data: the intercept follows the means
             intercept_path = self.y_mean - self.x_mean @ coef_path
         else:
