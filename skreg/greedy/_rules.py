@@ -45,7 +45,7 @@ from .._kernels.select import weighted_median
 
 LASSO, SQRT, LAD = 0, 1, 2
 NEAR_PARALLEL = 1e-4  # rho^2 / R^2 below which rho is formed explicitly
-PARALLEL_WORK = 200_000  # multiply-adds of a rule pass above which columns run in parallel
+PARALLEL_WORK = 200_000  # multiply-adds of a lad rule pass above which columns run in parallel
 L0, L1 = 0, 1
 LOSSES = {"lasso": LASSO, "sqrt": SQRT, "lad": LAD}
 PENALTIES = {"l0": L0, "l1": L1}
@@ -171,19 +171,6 @@ def _lad_column(X, mu, inv, r, sw, z, ell, penalty, out, j):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _ls_parallel(X, mu, inv, root, r, u, su, R2, z, ell, loss, penalty, corr, out):
-    # the body is written out in both loops: any call with array arguments here is not
-    # inlined and costs ~40 ns per column (3x the whole rule on 150-row columns)
-    for j in prange(X.shape[1]):
-        c = inv[j] * (col_dot(X, j, u) - mu[j] * su)
-        corr[j] = c
-        rho2 = max(R2 - c * c, 0.0)
-        if loss == SQRT and rho2 < NEAR_PARALLEL * R2 and inv[j] != 0.0:
-            rho2 = _rho2_explicit(X, j, mu[j], inv[j], root, r, c)
-        out[j] = ls_decrease(c, R2, rho2, z[j], ell[j], loss, penalty)
-
-
-@njit(cache=True, nogil=True, parallel=True)
 def _lad_parallel(X, mu, inv, r, sw, z, ell, penalty, out):
     for j in prange(X.shape[1]):
         _lad_column(X, mu, inv, r, sw, z, ell, penalty, out, j)
@@ -196,8 +183,8 @@ def ls_decreases(X, mu, inv, root, r, z, ell, loss, penalty, corr, out):
     read from ``X`` without forming them: ``a_j^T r = inv_j (X[:, j]^T u - mu_j sum(u))``
     with ``u = root * r``.
 
-    Columns run in parallel when the pass is large enough to pay for the threads
-    (:data:`PARALLEL_WORK` multiply-adds); small passes stay serial.
+    ``X^T u`` is one BLAS matrix-vector product (multi-threaded by the BLAS library where it
+    pays, limited by ``threadpoolctl`` like the rest of skreg); the rules are O(N) on top.
     """
     m = r.shape[0]
     R2 = 0.0
@@ -207,16 +194,14 @@ def ls_decreases(X, mu, inv, root, r, z, ell, loss, penalty, corr, out):
         R2 += r[i] * r[i]
         u[i] = root[i] * r[i]
         su += u[i]
-    if X.shape[0] * X.shape[1] >= PARALLEL_WORK:
-        _ls_parallel(X, mu, inv, root, r, u, su, R2, z, ell, loss, penalty, corr, out)
-    else:
-        for j in range(X.shape[1]):  # the body of _ls_parallel
-            c = inv[j] * (col_dot(X, j, u) - mu[j] * su)
-            corr[j] = c
-            rho2 = max(R2 - c * c, 0.0)
-            if loss == SQRT and rho2 < NEAR_PARALLEL * R2 and inv[j] != 0.0:
-                rho2 = _rho2_explicit(X, j, mu[j], inv[j], root, r, c)
-            out[j] = ls_decrease(c, R2, rho2, z[j], ell[j], loss, penalty)
+    g = np.dot(X.T, u)
+    for j in range(X.shape[1]):
+        c = inv[j] * (g[j] - mu[j] * su)
+        corr[j] = c
+        rho2 = max(R2 - c * c, 0.0)
+        if loss == SQRT and rho2 < NEAR_PARALLEL * R2 and inv[j] != 0.0:
+            rho2 = _rho2_explicit(X, j, mu[j], inv[j], root, r, c)
+        out[j] = ls_decrease(c, R2, rho2, z[j], ell[j], loss, penalty)
 
 
 @njit(cache=True, nogil=True)
