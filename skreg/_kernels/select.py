@@ -65,6 +65,24 @@ def smallest_k_indices(values, items, k):
 
 
 @njit(cache=True, nogil=True)
+def cho_solve(L, rhs, k):
+    """Solve ``L L^T x = rhs`` with the leading ``k x k`` block of the lower-triangular ``L``
+    (and ``rhs[:k]``); returns a new array of length ``k``."""
+    x = rhs[:k].copy()
+    for i in range(k):
+        acc = x[i]
+        for q in range(i):
+            acc -= L[i, q] * x[q]
+        x[i] = acc / L[i, i]
+    for i in range(k - 1, -1, -1):
+        acc = x[i]
+        for q in range(i + 1, k):
+            acc -= L[q, i] * x[q]
+        x[i] = acc / L[i, i]
+    return x
+
+
+@njit(cache=True, nogil=True)
 def solve_spd(G, rhs):
     """Solve ``G x = rhs`` for a small symmetric positive definite ``G`` (Cholesky).
 
@@ -83,17 +101,7 @@ def solve_spd(G, rhs):
                 Lc[i, i] = np.sqrt(acc)
             else:
                 Lc[i, j] = acc / Lc[j, j]
-    x = rhs.copy()
-    for i in range(m):
-        acc = x[i]
-        for k in range(i):
-            acc -= Lc[i, k] * x[k]
-        x[i] = acc / Lc[i, i]
-    for i in range(m - 1, -1, -1):
-        acc = x[i]
-        for k in range(i + 1, m):
-            acc -= Lc[k, i] * x[k]
-        x[i] = acc / Lc[i, i]
+    x = cho_solve(Lc, rhs, m)
     return x, True
 
 

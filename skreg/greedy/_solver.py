@@ -25,6 +25,7 @@ from sklearn.utils import check_scalar
 
 from .._config import _numba_threads, _single_threaded_blas
 from .._kernels.linalg import REDUCE
+from .._kernels.select import cho_solve
 from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
 from ..linear_model._interior_point import quantile_ipm
 from ._rules import (
@@ -165,17 +166,7 @@ def ls_omp(X, mu, inv, root, y, ell, loss, penalty, max_iter, max_nnz, tol_fit, 
             support[k] = j
             in_support[j] = True
             k += 1
-            # z_S = (L L^T)^{-1} A_S^T y
-            for p in range(k):
-                acc = rhs[p]
-                for q in range(p):
-                    acc -= Lc[p, q] * zs[q]
-                zs[p] = acc / Lc[p, p]
-            for p in range(k - 1, -1, -1):
-                acc = zs[p]
-                for q in range(p + 1, k):
-                    acc -= Lc[q, p] * zs[q]
-                zs[p] = acc / Lc[p, p]
+            zs[:k] = cho_solve(Lc, rhs, k)  # z_S = (L L^T)^{-1} A_S^T y
             for i in range(m):
                 r[i] = y[i]
             for p in range(k):

@@ -22,6 +22,8 @@ penalized column a positive level), so the primal iterates stay feasible up to r
 import numpy as np
 from numba import njit
 
+from .._kernels.select import cho_solve
+
 STEP_FRACTION = 0.99995
 
 
@@ -65,24 +67,6 @@ def _normal_matrix(B, eta_col, D, Bs):
 
 
 @njit(cache=True, nogil=True)
-def _cho_solve(L, rhs):
-    """Solve ``L L^T x = rhs`` for lower-triangular ``L``."""
-    k = L.shape[0]
-    x = rhs.copy()
-    for i in range(k):
-        acc = x[i]
-        for q in range(i):
-            acc -= L[i, q] * x[q]
-        x[i] = acc / L[i, i]
-    for i in range(k - 1, -1, -1):
-        acc = x[i]
-        for q in range(i + 1, k):
-            acc -= L[q, i] * x[q]
-        x[i] = acc / L[i, i]
-    return x
-
-
-@njit(cache=True, nogil=True)
 def _max_step(v, dv, cap):
     """Largest step in [0, cap] keeping ``v + step * dv >= 0``."""
     step = cap
@@ -112,13 +96,13 @@ def _solve_normal(M, ridge, L, rhs):
     iterative refinement: the ridge would otherwise leave the primal equality residual of
     each step at the ridge's size, and the certificate needs it at rounding level."""
     k = rhs.shape[0]
-    sol = _cho_solve(L, rhs)
+    sol = cho_solve(L, rhs, L.shape[0])
     res = np.empty(k)
     for _ in range(2):
         Msol = np.dot(M, sol)
         for j in range(k):
             res[j] = rhs[j] - Msol[j] + ridge * sol[j]
-        corr = _cho_solve(L, res)
+        corr = cho_solve(L, res, L.shape[0])
         for j in range(k):
             sol[j] += corr[j]
     return sol
