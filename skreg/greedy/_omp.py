@@ -37,11 +37,6 @@ _OBJECTIVE = r"""
 """
 
 
-def _check_fit_intercept(est):
-    if not isinstance(est.fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"fit_intercept must be a bool, got {est.fit_intercept!r}.")
-
-
 class _GreedyBase(RegressorMixin, LinearPredictorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -193,10 +188,10 @@ class WeightedOMP(_GreedyBase):
         """
         X, y = check_X_y(self, X, y, accept_sparse=False)
         n_samples, n_features = X.shape
-        _check_fit_intercept(self)
         nnz, n_iter = check_omp_params(self.loss, self.penalty, self.alpha,
                                        self.n_nonzero_coefs, self.max_iter, self.tol,
-                                       self.on_no_decrease, n_samples, n_features)
+                                       self.on_no_decrease, self.fit_intercept, n_samples,
+                                       n_features)
         sw = check_sample_weight(sample_weight, n_samples)
         v = None if self.weights is None else check_feature_weights(self.weights, n_features)
         problem = GreedyProblem(X, y, sw, self.loss, self.fit_intercept)
@@ -357,12 +352,12 @@ n_nonzero_coefs_, stop_reason_
         """
         X, y = check_X_y(self, X, y, accept_sparse=False)
         n_samples, n_features = X.shape
-        _check_fit_intercept(self)
         max_iter = self.max_iter
         if max_iter is None:
             max_iter = min(max(int(0.1 * n_features), 5), n_features)
         nnz, n_iter = check_omp_params(self.loss, self.penalty, 0.0, None, max_iter, None,
-                                       self.on_no_decrease, n_samples, n_features)
+                                       self.on_no_decrease, self.fit_intercept, n_samples,
+                                       n_features)
         nnz = min(n_iter, min(n_samples, n_features))
         sw = check_sample_weight(sample_weight, n_samples)
         v = None if self.weights is None else check_feature_weights(self.weights, n_features)

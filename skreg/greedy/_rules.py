@@ -42,6 +42,7 @@ from numba import njit, prange
 
 from .._kernels.linalg import REDUCE
 from .._kernels.select import weighted_median
+from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
 
 LASSO, SQRT, LAD = 0, 1, 2
 NEAR_PARALLEL = 1e-4  # rho^2 / R^2 below which rho is formed explicitly
@@ -251,12 +252,6 @@ def coordinate_decrease(A, y, coef, *, loss="lasso", penalty="l0", alpha=0.0, we
     ...                     penalty="l1", alpha=2.0).tolist()
     [-4.0, 0.0, 0.0]
     """
-    from .._validation import (
-        check_feature_weights,
-        check_sample_weight,
-        check_X_y_arrays,
-    )
-
     A, y = check_X_y_arrays(A, y, accept_sparse=False)
     m, N = A.shape
     if loss not in LOSSES:

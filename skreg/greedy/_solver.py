@@ -477,7 +477,7 @@ class GreedyProblem:
 
 
 def check_omp_params(loss, penalty, alpha, n_nonzero_coefs, max_iter, tol, on_no_decrease,
-                     n_samples, n_features):
+                     fit_intercept, n_samples, n_features):
     """Validate the parameters of the iteration; returns ``(n_nonzero_coefs, max_iter)``.
 
     Without ``n_nonzero_coefs``: ``max_iter`` features when ``max_iter`` is given (each
@@ -490,6 +490,8 @@ def check_omp_params(loss, penalty, alpha, n_nonzero_coefs, max_iter, tol, on_no
         raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {loss!r}.")
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {tuple(PENALTIES)}, got {penalty!r}.")
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be a bool, got {fit_intercept!r}.")
     if on_no_decrease not in ("stop", "add"):
         raise ValueError(f"on_no_decrease must be 'stop' or 'add', got {on_no_decrease!r}.")
     check_scalar(alpha, "alpha", numbers.Real, min_val=0.0)
@@ -603,10 +605,8 @@ def weighted_omp(X, y, *, loss="lasso", penalty="l0", alpha=0.0, weights=None,
     n_samples, n_features = X.shape
     sw = check_sample_weight(sample_weight, n_samples)
     v = None if weights is None else check_feature_weights(weights, n_features)
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"fit_intercept must be a bool, got {fit_intercept!r}.")
     nnz, n_iter = check_omp_params(loss, penalty, alpha, n_nonzero_coefs, max_iter, tol,
-                                   on_no_decrease, n_samples, n_features)
+                                   on_no_decrease, fit_intercept, n_samples, n_features)
     problem = GreedyProblem(X, y, sw, loss, fit_intercept)
     return problem.run(float(alpha), v, penalty, nnz, n_iter, tol,
                        on_no_decrease == "stop")
