@@ -28,6 +28,7 @@ from .._kernels.linalg import REDUCE
 from .._kernels.select import cho_solve
 from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
 from ..linear_model._interior_point import quantile_ipm
+from ..linear_model._quantile import weighted_quantile
 from ._rules import (
     L0,
     L1,
@@ -219,7 +220,7 @@ def lad_refit(B, y, sw):
     return _vertex(Br, yr, s, coef, fit)[0]
 
 
-def lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit,
+def lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, b0, max_iter, max_nnz, tol_fit,
             strict, thr):
     """Weighted OMP for the lad rules; same outputs as :func:`ls_omp` plus the intercepts.
 
@@ -228,11 +229,11 @@ def lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, t
     and stall the parallel rule pass (:func:`skreg._config._single_threaded_blas`).
     """
     with _single_threaded_blas():
-        return _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz,
-                        tol_fit, strict, thr)
+        return _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, b0, max_iter,
+                        max_nnz, tol_fit, strict, thr)
 
 
-def _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, tol_fit,
+def _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, b0, max_iter, max_nnz, tol_fit,
              strict, thr):
     m, N = X.shape
     z = np.zeros(N)
@@ -241,7 +242,7 @@ def _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, 
     path_z = np.zeros((max_nnz, max_iter))
     path_b = np.zeros(max_iter)
     path_loss = np.zeros(max_iter)
-    b = _weighted_median(y, sw) if fit_intercept else 0.0  # GreedyProblem.null_intercept
+    b = b0
     r = y - b
     delta = np.empty(N)
     k = 0
@@ -287,12 +288,6 @@ def _lad_omp(X, mu, inv, y, sw, ell, penalty, fit_intercept, max_iter, max_nnz, 
         if fit <= tol_fit:
             return it + 1, k, TOL, dep, support, path_z, path_b, path_loss
     return max_iter, k, MAX_ITER, dep, support, path_z, path_b, path_loss
-
-
-def _weighted_median(values, weights):
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    return float(values[order[min(int(np.searchsorted(cum, 0.5 * cum[-1])), order.size - 1)]])
 
 
 @njit(cache=True, nogil=True, fastmath=REDUCE)
@@ -361,7 +356,7 @@ class GreedyProblem:
         """Intercept of the model without features (in the scale of ``y``)."""
         if not self.fit_intercept:
             return 0.0
-        return _weighted_median(self.y, self.sw) if self.loss == LAD else self.y_mean
+        return weighted_quantile(self.y, self.sw, 0.5) if self.loss == LAD else self.y_mean
 
     def null_residual(self):
         """Residual of the model without features (in the iteration's scale)."""
@@ -439,7 +434,7 @@ class GreedyProblem:
         if self.loss == LAD:
             n_iter, k, stop, dep, support, path_z, path_b, path_loss = lad_omp(
                 self.X, self.x_mean, self.inv, self.y, self.sw, ell, pen, self.fit_intercept,
-                max_iter, max_nnz, tol_fit, strict, thr)
+                self.null_intercept, max_iter, max_nnz, tol_fit, strict, thr)
         else:
             support = np.zeros(max_nnz, dtype=np.int64)
             path_z = np.zeros((max_nnz, max_iter))
