@@ -27,12 +27,15 @@ from .linear_model import (
     sqrt_lasso_path,
 )
 from .greedy import WeightedOMP, WeightedOMPCV, weighted_omp
+from .graph import GraphLaplacianRegression, LaplacianRidge
 
 __all__ = [
     "ElasticNet",
     "ElasticNetCV",
+    "GraphLaplacianRegression",
     "LADLasso",
     "LADLassoCV",
+    "LaplacianRidge",
     "Lasso",
     "LassoCV",
     "QuantileLasso",

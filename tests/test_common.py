@@ -44,9 +44,11 @@ ESTIMATORS = dict(all_estimators())
 MEANINGFUL_PARAMS = {
     "ElasticNet": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
     "ElasticNetCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
+    "GraphLaplacianRegression": dict(alpha=0.1, penalty="l1", fit_intercept=True, tol=1e-10),
     "LADLasso": dict(alpha=1e-3, tol=1e-10),
     "LADLassoCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-10),
     "Lasso": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
+    "LaplacianRidge": dict(alpha=1e-3, manifold_alpha=0.1, n_neighbors=5),
     "LassoCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
     "QuantileLasso": dict(quantile=0.3, alpha=1e-3, tol=1e-10),
     "SparseLogisticRegression": dict(alpha=1e-3, tol=1e-12),
@@ -57,11 +59,24 @@ MEANINGFUL_PARAMS = {
     "WeightedOMPCV": dict(loss="lad", penalty="l1", n_alphas=3, cv=3),
 }
 # More instances for the estimator checks where one meaningful instance cannot cover the
-# estimator's distinct code paths (the greedy lad rules refit by linear programming).
+# estimator's distinct code paths (the greedy lad rules refit by linear programming; the
+# graph penalties and the conjugate-gradient back end; kernel manifold regularization).
 EXTRA_INSTANCES = {
+    "GraphLaplacianRegression": [
+        dict(alpha=0.1, penalty="tv", fit_intercept=True, tol=1e-10),
+        dict(alpha=0.1, penalty="l2", fit_intercept=True, solver="cg", tol=1e-10),
+    ],
+    "LaplacianRidge": [dict(alpha=1e-3, manifold_alpha=0.1, kernel="rbf", n_neighbors=5)],
     "WeightedOMP": [dict(loss="lad", penalty="l1", alpha=0.1, n_nonzero_coefs=5),
                     dict(loss="lasso", penalty="l1", alpha=0.01, n_nonzero_coefs=5)],
 }
+
+
+# y = NaN marks an unlabeled sample for semi-supervised estimators (not an error).
+SEMI_SUPERVISED = {"LaplacianRidge"}
+# Penalties that couple coefficients (a graph on the features): the coefficient of a column
+# that carries no information is set by its neighbours, not by shrinkage to zero.
+COUPLED_COEFFICIENTS = {"GraphLaplacianRegression"}
 
 
 def _meaningful(name):
@@ -154,6 +169,8 @@ def _sample_weight_check_fit(est):
 @pytest.mark.parametrize("name", sorted(MEANINGFUL_PARAMS))
 def test_meaningful_instance_gives_nonzero_model(name):
     # The sample-weight equivalence checks only test something if the model is not w = 0.
+    if not has_fit_parameter(_meaningful(name), "sample_weight"):
+        pytest.skip("no sample_weight: scikit-learn's weight checks do not run")
     est = _sample_weight_check_fit(_meaningful(name))
     assert np.count_nonzero(est.coef_) >= 3
     if "cv" in est.get_params():  # CV chose a model below alpha_max
@@ -214,6 +231,12 @@ def case_inf_X(est, X, y):
 def case_nan_y(est, X, y):
     y = np.array(y, dtype=np.float64)
     y[3] = np.nan
+    if type(est).__name__ in SEMI_SUPERVISED:
+        # NaN marks an unlabeled sample; all-NaN y has no label at all
+        _fit_quiet(est, X, y)
+        assert est.n_labeled_ == X.shape[0] - 1
+        _bad(est, X, np.full_like(y, np.nan), ValueError, "no labeled sample")
+        return
     _bad(est, X, y, ValueError, "NaN")
 
 
@@ -283,8 +306,15 @@ def case_constant_column(est, X, y):
     X = np.array(X)
     X[:, 1] = 3.0
     _fit_quiet(est, X, y)
-    assert est.coef_[1] == 0.0
     assert np.count_nonzero(est.coef_) > 0
+    if type(est).__name__ in COUPLED_COEFFICIENTS:
+        # centred away by the intercept: the fit is that of a zero column
+        X0 = X.copy()
+        X0[:, 1] = 0.0
+        ref = _fit_quiet(clone(est), X0, y)
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+        return
+    assert est.coef_[1] == 0.0
 
 
 def case_wrong_n_features_at_predict(est, X, y):
@@ -604,12 +634,15 @@ def test_user_arrays_not_modified(name, sparse_format):
 def test_sparse_matches_dense(name, sparse_format, fit_intercept):
     if not _accepts_sparse(_meaningful(name)):
         pytest.skip("dense X only (test_dense_only_estimators_name_the_problem)")
-    est = clone(_meaningful(name)).set_params(tol=1e-10, fit_intercept=fit_intercept)
+    est = clone(_meaningful(name)).set_params(fit_intercept=fit_intercept)
+    if "tol" in est.get_params():
+        est.set_params(tol=1e-10)
     X, y = _make_data(est, n_samples=40, n_features=10, sparsity=0.6)
     sw = np.random.RandomState(2).uniform(0.5, 2.0, size=X.shape[0])
-    dense = _fit_quiet(clone(est), X, y, sample_weight=sw)
+    fit_params = {"sample_weight": sw} if has_fit_parameter(est, "sample_weight") else {}
+    dense = _fit_quiet(clone(est), X, y, **fit_params)
     Xs = sp.csr_matrix(X).asformat(sparse_format)
-    sparse = _fit_quiet(clone(est), Xs, y, sample_weight=sw)
+    sparse = _fit_quiet(clone(est), Xs, y, **fit_params)
     assert np.count_nonzero(dense.coef_) > 0
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
     assert sparse.intercept_ == pytest.approx(dense.intercept_, rel=1e-6, abs=1e-8)
@@ -635,7 +668,9 @@ def _zero_penalty_cases():
 @pytest.mark.parametrize("name, params", _zero_penalty_cases())
 def test_unpenalized_features_are_fitted(name, params):
     # A silent wrong answer would be worst here: the fit claims dual_gap_ = 0.
-    est = ESTIMATORS[name](tol=1e-10, **params)
+    est = ESTIMATORS[name](**params)
+    if "tol" in est.get_params():
+        est.set_params(tol=1e-10)
     X, y = _make_data(est, n_samples=40)
     if is_classifier(est):  # not separable, so that the unpenalized optimum exists
         y = np.where(np.random.RandomState(3).rand(40) < 0.2, 1 - y, y)

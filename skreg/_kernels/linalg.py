@@ -174,3 +174,31 @@ def gather_columns(Xd, data, indices, indptr, is_sparse, rows, row_pos, cols, ad
         for m in range(n):
             B[m, k - 1] = 1.0
     return B
+
+
+@njit(cache=True, nogil=True, fastmath=REDUCE)
+def _csr_row_dot(data, indices, indptr, i, x):
+    acc = 0.0
+    for k in range(indptr[i], indptr[i + 1]):
+        acc += data[k] * x[indices[k]]
+    return acc
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _csr_matvec_parallel(data, indices, indptr, x, out):
+    for i in prange(indptr.shape[0] - 1):
+        out[i] = _csr_row_dot(data, indices, indptr, i, x)
+
+
+@njit(cache=True, nogil=True)
+def csr_matvec(data, indices, indptr, x, out):
+    """``out = A @ x`` for CSR ``A`` (pass a CSC matrix's arrays for ``A.T @ x``).
+
+    Parallel over rows when the matrix has at least ``PARALLEL_MIN_WORK`` stored entries.
+    """
+    n_rows = indptr.shape[0] - 1
+    if indptr[n_rows] >= PARALLEL_MIN_WORK:
+        _csr_matvec_parallel(data, indices, indptr, x, out)
+    else:
+        for i in range(n_rows):
+            out[i] = _csr_row_dot(data, indices, indptr, i, x)

@@ -12,15 +12,31 @@ from ._generators import (
     make_sparse_regression,
 )
 from ._loaders import load_khan, load_nci60
+from ._tomography import (
+    blur_operator,
+    filtered_back_projection,
+    make_deblurring,
+    make_tomography,
+    parallel_beam_operator,
+    random_ellipses_phantom,
+    shepp_logan_phantom,
+)
 
 __all__ = [
+    "blur_operator",
+    "filtered_back_projection",
     "function_approximation_error",
     "hyperbolic_cross",
     "load_khan",
     "load_nci60",
     "make_compressive_sensing",
     "make_correlated_regression",
+    "make_deblurring",
     "make_function_approximation",
     "make_sparse_regression",
+    "make_tomography",
+    "parallel_beam_operator",
+    "random_ellipses_phantom",
+    "shepp_logan_phantom",
     "tensor_basis",
 ]

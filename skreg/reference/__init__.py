@@ -4,6 +4,12 @@ Numpy objective functions and duality gaps computed independently of any solver,
 (Clarabel) formulations of every convex model. Every skreg solver is compared with these.
 """
 
+from ._graph import (
+    graph_objective,
+    graph_regression,
+    laplacian_ridge,
+    laplacian_ridge_objective,
+)
 from ._linear_model import (
     ReferenceResult,
     enet,
@@ -36,11 +42,15 @@ __all__ = [
     "enet",
     "enet_duality_gap",
     "enet_null_objective",
+    "graph_objective",
+    "graph_regression",
     "enet_objective",
     "lad_duality_gap",
     "lad_lasso",
     "lad_null_objective",
     "lad_objective",
+    "laplacian_ridge",
+    "laplacian_ridge_objective",
     "logistic_duality_gap",
     "logistic_null_objective",
     "logistic_objective",

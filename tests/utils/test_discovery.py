@@ -55,6 +55,14 @@ def test_all_estimators_exact_list_for_the_greedy_family():
     assert {"WeightedOMP", "WeightedOMPCV"} <= set(_names(all_estimators("regressor")))
 
 
+def test_all_estimators_exact_list_for_the_graph_family():
+    graph = [(n, c) for n, c in all_estimators() if c.__module__.startswith("skreg.graph")]
+    assert _names(graph) == ["GraphLaplacianRegression", "LaplacianRidge"]
+    assert {"GraphLaplacianRegression", "LaplacianRidge"} <= set(
+        _names(all_estimators("regressor"))
+    )
+
+
 def test_type_filter_regressor():
     regressors = all_estimators(type_filter="regressor")
     assert set(REGRESSORS) <= set(_names(regressors))
