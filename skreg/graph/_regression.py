@@ -89,7 +89,8 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
     solver : {"auto", "direct", "cg", "cvxpy"}, default="auto"
         Linear algebra of the Tikhonov solve and of the ADMM ``w``-step: "direct" factors the
         dense normal matrix, "cg" runs preconditioned conjugate gradients with parallel sparse
-        products, "auto" is "direct" up to 2048 features. "cvxpy" solves the final problem
+        products; "auto" is "direct" up to 2048 features (4096 for "l1" and "tv", whose ADMM
+        solves many systems with one factorization). "cvxpy" solves the final problem
         with :func:`skreg.reference.graph_regression` (alpha selection still uses "auto").
     tol : float, default=1e-7
         Relative tolerance of the ADMM residuals ("l1", "tv"); the CG residual of the normal
@@ -217,7 +218,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
             )
         shape = self._shape(n_features)
         return shape, _check_solver("auto" if self.solver == "cvxpy" else self.solver,
-                                    n_features)
+                                    n_features, admm=self.penalty != "l2")
 
     def _shape(self, n_features):
         if self.image_shape is None:
