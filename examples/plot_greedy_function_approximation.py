@@ -7,10 +7,11 @@ Mohammad-Taheri and Brugiapaglia (2023), "The greedy side of the LASSO" (arXiv 2
 Section 4.3: loss-based weighted OMP (:func:`skreg.greedy.weighted_omp`) recovers the
 coefficients of a smooth function of many variables in an orthonormal polynomial basis from
 few random samples. Each iteration adds the coordinate whose one-coordinate move decreases
+most the objective::
 
     G(z) = F(A z - b) + lambda * sum_j u_j |z_j|
 
-most (``F = ||.||_2^2``: the lasso rule; ``||.||_2``: the square-root (sqrt) rule;
+(``F = ||.||_2^2``: the lasso rule; ``||.||_2``: the square-root (sqrt) rule;
 ``||.||_1``: the lad rule), then refits the support without penalty; ``lambda = 0`` with the
 l0-lasso rule is plain OMP.
 

@@ -56,9 +56,11 @@ class LaplacianRidge(RegressorMixin, BaseEstimator):
     .. math::
 
         \frac{1}{2 n_l} \sum_{i \text{ labeled}} (y_i - f_i)^2
-        + \frac{\alpha}{2} \|f\|_K^2 + \frac{\gamma}{2 n^2} f^\top L f,
+        + \frac{\alpha}{2} \|f\|_K^2 + \frac{\gamma}{2 n^2} (Ka)^\top L (Ka),
 
-    with :math:`\|f\|_K^2 = a^\top K a` (:math:`\|w\|_2^2` for the linear model),
+    (:math:`(Ka)^\top L (Ka) = f^\top L f` for the unnormalized Laplacian, whose
+    :math:`L 1 = 0`; the intercept is never smoothed), with :math:`\|f\|_K^2 = a^\top K a`
+    (:math:`\|w\|_2^2` and :math:`(Xw)^\top L (Xw)` for the linear model),
     :math:`\gamma` = ``manifold_alpha``, ``n_l`` the number of labeled samples and ``L`` the
     Laplacian of the kNN graph (:func:`~skreg.graph.knn_laplacian`). With every sample
     labeled and ``manifold_alpha=0`` this is kernel ridge regression (ridge for the linear
@@ -232,9 +234,9 @@ class LaplacianRidge(RegressorMixin, BaseEstimator):
             Gl = np.asarray((Xl.T @ Xl).todense()) - n_l * np.outer(x_mean, x_mean)
             rhs = Xl.T @ (yl - y_mean)
         else:
-            # L 1 = 0: centring X first changes nothing in exact arithmetic, and makes the
-            # product of a constant column exactly zero
-            Xa = X - X.mean(axis=0)
+            # unnormalized L has L 1 = 0: centring X first changes nothing in exact
+            # arithmetic and makes the product of a constant column exactly zero
+            Xa = X if self.normalized_laplacian else X - X.mean(axis=0)
             XtLX = Xa.T @ (L @ Xa)
             Xc = Xl - x_mean
             Gl = Xc.T @ Xc

@@ -59,16 +59,17 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         "fixed").
     penalty : {"l2", "l1", "tv"}, default="l2"
         Regularizer (see above).
-    graph : {"grid", "data"} or sparse matrix of shape (n_features, n_features), \
-            default="grid"
+    graph : {"grid", "data"} or sparse matrix, default="grid"
         "grid": the window graph of :func:`~skreg.graph.grid_laplacian` on ``image_shape``;
-        "data": the graphLa graph of the preliminary reconstruction; a matrix: a graph
-        Laplacian (symmetric, used as given).
+        "data": the graphLa graph of the preliminary reconstruction; a matrix of shape
+        (n_features, n_features): a graph Laplacian (symmetric, used as given).
     preliminary : regressor with ``coef_``, default=None
         ``Psi`` for ``graph="data"``: any regressor fitted on ``(X, y)`` whose ``coef_`` is a
         preliminary reconstruction. By default a Tikhonov ``GraphLaplacianRegression`` on the
-        grid graph (radius 1) with this estimator's ``alpha``, ``alpha_selection``,
-        ``noise_level``, ``tau`` and ``fit_intercept``.
+        grid graph (radius 1) with this estimator's ``noise_level``, ``tau`` and
+        ``fit_intercept``, whose alpha is chosen by this estimator's ``alpha_selection``, or by
+        GCV when that is "fixed" (this estimator's ``alpha`` is on the scale of the data
+        Laplacian, not of the grid graph).
     image_shape : tuple of int, default=None
         Shape of the unknowns, ``(n_rows, n_cols)`` with ``n_rows * n_cols = n_features``
         (C order). By default the features form a chain (1-D grid).
@@ -224,8 +225,12 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         if self.image_shape is None:
             return (n_features,)
         try:
-            shape = tuple(int(s) for s in self.image_shape)
-        except (TypeError, ValueError):
+            shape = tuple(self.image_shape)
+            if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+                       for s in shape):
+                raise TypeError
+            shape = tuple(int(s) for s in shape)
+        except TypeError:
             raise TypeError(
                 f"image_shape must be a tuple of ints, got {self.image_shape!r}."
             ) from None
@@ -239,9 +244,12 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         return shape
 
     def _default_preliminary(self):
+        # this estimator's alpha is on the scale of the data Laplacian (W / ||W||_F): the
+        # grid-graph Tikhonov fit chooses its own alpha (GCV unless a search is asked for)
+        selection = "gcv" if self.alpha_selection == "fixed" else self.alpha_selection
         return GraphLaplacianRegression(
-            alpha=self.alpha, penalty="l2", graph="grid", image_shape=self.image_shape,
-            radius=1, alpha_selection=self.alpha_selection, noise_level=self.noise_level,
+            alpha=1.0, penalty="l2", graph="grid", image_shape=self.image_shape,
+            radius=1, alpha_selection=selection, noise_level=self.noise_level,
             tau=self.tau, fit_intercept=self.fit_intercept, solver=self.solver
             if self.solver != "cvxpy" else "auto", tol=self.tol, n_probes=self.n_probes,
             random_state=self.random_state,
@@ -317,7 +325,10 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         if self.penalty == "l2":
             fit = self._tikhonov_fitter(design, system)
         else:
-            fit = self._admm_fitter(design, penalty, system)
+            previous = getattr(self, "_admm_state", None) if x0 is not None else None
+            if previous is not None and previous[0].shape[0] != penalty.shape[0]:
+                previous = None
+            fit = self._admm_fitter(design, penalty, system, previous)
         if self.alpha_selection == "discrepancy":
             target = self.tau * self.noise_level
             alpha = discrepancy_alpha(lambda a: fit(a, coef0)[2], target, alpha)
@@ -366,7 +377,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         def fit(alpha, x0):
             start = state["x0"] if state["x0"] is not None else x0
             before = system.n_iter
-            coef, ok = system.solve(rhs, alpha, x0=start, rtol=1e-3 * self.tol,
+            coef, ok = system.solve(rhs, alpha, x0=start, rtol=1e-3 * self.tol, from_start=False,
                                     max_iter=self.max_iter)
             state["x0"] = coef
             res = float(np.linalg.norm(design.dot(coef) - design.t))
@@ -374,9 +385,12 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
 
         return fit
 
-    def _admm_fitter(self, design, penalty, system):
-        """Same as :meth:`_tikhonov_fitter` for the l1 and tv penalties (warm-started)."""
-        state = {"x0": None, "admm": None}
+    def _admm_fitter(self, design, penalty, system, previous=None):
+        """Same as :meth:`_tikhonov_fitter` for the l1 and tv penalties (warm-started).
+
+        ``previous``: the ADMM state ``(z, u, rho)`` of the last fit (``warm_start``).
+        """
+        state = {"x0": None, "admm": previous}
         max_iter = 10000 if self.max_iter is None else int(self.max_iter)
 
         def fit(alpha, x0):
@@ -384,6 +398,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
             coef, n_iter, ok, admm_state = _admm(design, penalty, system, alpha, start.copy(),
                                                  self.tol, max_iter, state=state["admm"])
             state["x0"], state["admm"] = coef, admm_state
+            self._admm_state = admm_state
             res = float(np.linalg.norm(design.dot(coef) - design.t))
             return coef, n_iter, res, ok
 

@@ -27,10 +27,16 @@ class _Pencil:
 
     With :math:`B = M / s_M + N / s_N` (``s`` the mean diagonals) and the generalized
     eigenpairs :math:`N V / s_N = B V \mathrm{diag}(\mu)`, :math:`V^\top B V = I`:
-    :math:`M + \alpha N = s_M V^{-\top} \mathrm{diag}(1 - \mu + \beta \mu) V^{-1}` with
-    :math:`\beta = \alpha s_N / s_M`. A tiny ridge is added to ``B`` when ``A`` and ``G``
-    share a null vector (the minimizer is then the least-norm one in the limit).
+    :math:`M + \alpha N = s_M V^{-\top} \mathrm{diag}(m + \beta \mu) V^{-1}` with
+    :math:`m = \mathrm{diag}(V^\top M V) / s_M = 1 - \mu` and
+    :math:`\beta = \alpha s_N / s_M`. When ``A`` and ``G`` share a null vector, ``B`` is
+    singular: a tiny ridge makes it definite, the shared null directions (where the ridge
+    carries the whole of ``B``) get ``m = mu = 0`` and are left out, which gives the
+    least-norm minimizer.
     """
+
+    #: directions with ``m + beta mu`` below this (relative to 1) are null directions
+    NULL_TOL = 1e-10
 
     def __init__(self, M, N, rhs, t_norm_sq):
         p = M.shape[0]
@@ -39,31 +45,47 @@ class _Pencil:
         B = M / self.s_m + N / self.s_n
         try:
             mu, V = sla.eigh(N / self.s_n, B, check_finite=False)
+            m = 1.0 - mu
         except sla.LinAlgError:
-            B[np.diag_indices(p)] += 1e-12 * np.trace(B) / p
+            ridge = 1e-12 * np.trace(B) / p
+            B[np.diag_indices(p)] += ridge
             mu, V = sla.eigh(N / self.s_n, B, check_finite=False)
-        self.mu = np.clip(mu, 0.0, 1.0)
+            # V^T (M/s_M + N/s_N + ridge I) V = I: the ridge share of each direction tells
+            # the shared null vectors (share ~1) from the others (share ~1e-12)
+            share = ridge * np.einsum("ij,ij->j", V, V)
+            null = share > 0.5
+            m = np.where(null, 0.0, 1.0 - mu - share)
+            mu = np.where(null, 0.0, mu)
+            if null.any():  # projected out of every coefficient vector: the least-norm one
+                self._null_basis = np.linalg.qr(V[:, null])[0]
+        self.mu = np.clip(mu, 0.0, None)
+        self.m = np.clip(m, 0.0, None)
         self.V = V
         self.z = V.T @ rhs
         self.t_norm_sq = t_norm_sq
 
     def _d(self, alpha):
         beta = alpha * self.s_n / self.s_m
-        denom = 1.0 - self.mu + beta * self.mu
-        return np.where(denom > 0.0, 1.0 / (self.s_m * np.where(denom > 0.0, denom, 1.0)), 0.0)
+        denom = self.m + beta * self.mu
+        ok = denom > self.NULL_TOL
+        return np.where(ok, 1.0 / (self.s_m * np.where(ok, denom, 1.0)), 0.0)
+
+    _null_basis = None
 
     def coef(self, alpha):
-        return self.V @ (self._d(alpha) * self.z)
+        w = self.V @ (self._d(alpha) * self.z)
+        if self._null_basis is not None:
+            w -= self._null_basis @ (self._null_basis.T @ w)
+        return w
 
     def residual_sq(self, alpha):
         d = self._d(alpha)
         z2 = self.z**2
-        val = self.t_norm_sq - 2.0 * np.dot(d, z2) + self.s_m * np.dot(d * d * (1.0 - self.mu),
-                                                                        z2)
+        val = self.t_norm_sq - 2.0 * np.dot(d, z2) + self.s_m * np.dot(d * d * self.m, z2)
         return max(val, 0.0)
 
     def trace(self, alpha):
-        return float(np.sum(self.s_m * self._d(alpha) * (1.0 - self.mu)))
+        return float(np.sum(self.s_m * self._d(alpha) * self.m))
 
     def balanced_alpha(self):
         return self.s_m / self.s_n
@@ -121,6 +143,14 @@ def discrepancy_alpha(residual, target, alpha0, *, rtol=1e-3, max_expand=40):
     return float(np.exp(log_a))
 
 
+def _gcv_value(n, res_sq, dof):
+    """``n ||r||^2 / dof^2``; +inf when (almost) no degree of freedom is left (interpolation
+    of an underdetermined problem would otherwise score 0/0 -> 0 and win)."""
+    if dof <= 1e-6 * n:
+        return np.inf
+    return n * res_sq / dof**2
+
+
 def _gcv_minimize(gcv, center, n_grid):
     """Minimize ``gcv(log_alpha)`` by a log-grid scan and a bounded refinement."""
     grid = center + np.linspace(-GCV_DECADES, GCV_DECADES, n_grid) * np.log(10.0)
@@ -143,7 +173,7 @@ def gcv_alpha_direct(pencil, n_samples, fit_intercept):
     def gcv(log_a):
         a = np.exp(log_a)
         dof = n_samples - pencil.trace(a) - extra
-        return n_samples * pencil.residual_sq(a) / max(dof, 1e-12) ** 2
+        return _gcv_value(n_samples, pencil.residual_sq(a), dof)
 
     return _gcv_minimize(gcv, np.log(pencil.balanced_alpha()), 8 * GCV_DECADES + 1)
 
@@ -165,15 +195,15 @@ def gcv_alpha_cg(design, system, n_probes, random_state, tol):
 
     def gcv(log_a):
         a = np.exp(log_a)
-        coef, _ = system.solve(rhs, a, x0=starts[0], rtol=tol)
+        coef, _ = system.solve(rhs, a, x0=starts[0], rtol=tol, from_start=False)
         starts[0] = coef
         res_sq = float(np.sum((design.dot(coef) - design.t) ** 2))
         tr = 0.0
         for k in range(n_probes):
-            sol, _ = system.solve(rhs_probes[k], a, x0=starts[k + 1], rtol=tol)
+            sol, _ = system.solve(rhs_probes[k], a, x0=starts[k + 1], rtol=tol, from_start=False)
             starts[k + 1] = sol
             tr += float(np.dot(rhs_probes[k], sol))
         dof = n - tr / n_probes - extra
-        return n * res_sq / max(dof, 1e-12) ** 2
+        return _gcv_value(n, res_sq, dof)
 
     return _gcv_minimize(gcv, np.log(max(scale, np.finfo(float).tiny)), 2 * GCV_DECADES + 1)

@@ -221,7 +221,10 @@ class _NormalSystem:
             self.diag_m = design.col_sq_norms()
             self.diag_n = penalty.col_sq_norms()
 
-    def solve(self, rhs, rho, x0=None, rtol=1e-10, max_iter=None):
+    def solve(self, rhs, rho, x0=None, rtol=1e-10, max_iter=None, from_start=True):
+        """Solve; with CG, ``rtol`` is relative to the residual at ``x0`` when
+        ``from_start`` (inexact ADMM steps always progress), else to ``||rhs||`` (a warm start
+        near the solution then saves iterations)."""
         if self.solver == "direct":
             if rho != self._rho:
                 self._solve = _cholesky_solver(self.M, self.N, rho)
@@ -249,10 +252,12 @@ class _NormalSystem:
                 x0, r0 = None, rhs
             else:
                 r0 = rhs - apply(x0)
-            if not np.any(r0):
+            r0_norm = np.linalg.norm(r0)
+            target = rtol * (r0_norm if from_start else np.linalg.norm(rhs))
+            if r0_norm <= target or r0_norm == 0.0:
                 return (np.zeros(p) if x0 is None else x0.copy()), True
-            dx, info = cg(A, r0, rtol=rtol, atol=0.0, maxiter=max_iter or 10 * p, M=M,
-                          callback=callback)
+            dx, info = cg(A, r0, rtol=target / r0_norm, atol=0.0,
+                          maxiter=max_iter or 10 * p, M=M, callback=callback)
         self.n_iter += count[0]
         return (dx if x0 is None else x0 + dx), info == 0
 
@@ -337,7 +342,8 @@ def _residual_norm(design, coef):
 # --------------------------------------------------------------------------------------------
 def _tikhonov(design, penalty, system, alpha, x0, tol, max_iter):
     rhs = design.tdot(design.t)
-    coef, converged = system.solve(rhs, alpha, x0=x0, rtol=tol, max_iter=max_iter)
+    coef, converged = system.solve(rhs, alpha, x0=x0, rtol=tol, max_iter=max_iter,
+                                   from_start=False)
     return coef, converged
 
 
@@ -454,9 +460,10 @@ def _admm(design, penalty, system, alpha, coef, tol, max_iter, rho=None, state=N
             # balance the two quadratic terms of the w-step
             rho = max(np.sqrt(np.mean(_system_diag(system, design, "m"))
                               / max(np.mean(_system_diag(system, design, "n")), 1e-300)), 1e-8)
-    if alpha == 0.0:
-        coef, ok = system.solve(A_t, 0.0, x0=coef, rtol=1e-12)
-        return coef, 0, True, (penalty.dot(coef), np.zeros(m), rho)
+    if alpha == 0.0 or penalty.op.matrix.nnz == 0:
+        # no penalty: least squares, solved once to full accuracy
+        coef, ok = system.solve(A_t, 0.0, x0=coef, rtol=1e-12, from_start=False)
+        return coef, 1, ok, (penalty.dot(coef), np.zeros(m), rho)
     t_abs = tol * 1e-3 * max(np.linalg.norm(design.t), 1e-300) / np.sqrt(max(m, 1))
     relax = 1.6
     # inexact w-steps (CG): each reduces the residual of the w-subproblem, measured from the

@@ -279,9 +279,10 @@ class WeightedOMPCV(_GreedyBase):
         Held-out error of every alpha, iteration count (1, ..., max_iter; a path that
         stopped keeps its last model) and fold: mean squared error (lasso, sqrt) or mean
         absolute error (lad).
-    coef_, intercept_, coef_path_, intercept_path_, support_, loss_path_, n_iter_, \
-n_nonzero_coefs_, stop_reason_
-        Of the refit, as in :class:`WeightedOMP`.
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the refit. Its ``intercept_``, ``coef_path_``, ``intercept_path_``,
+        ``support_``, ``loss_path_``, ``n_iter_``, ``n_nonzero_coefs_`` and ``stop_reason_``
+        are set as in :class:`WeightedOMP`.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
