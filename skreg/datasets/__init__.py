@@ -11,7 +11,7 @@ from ._generators import (
     make_correlated_regression,
     make_sparse_regression,
 )
-from ._loaders import load_khan, load_nci60
+from ._loaders import load_khan, load_nci60, load_nyse
 from ._tomography import (
     blur_operator,
     filtered_back_projection,
@@ -29,6 +29,7 @@ __all__ = [
     "hyperbolic_cross",
     "load_khan",
     "load_nci60",
+    "load_nyse",
     "make_compressive_sensing",
     "make_correlated_regression",
     "make_deblurring",

@@ -1,13 +1,15 @@
-"""Loaders of real gene-expression data sets shipped by the ISLP package (read without import)."""
+"""Loaders of real data: gene expression read from the ISLP package (without importing it) and
+the NYSE series shipped with skreg."""
 
 import csv
+import gzip
 import importlib.util
 import os
 
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["load_khan", "load_nci60"]
+__all__ = ["load_khan", "load_nci60", "load_nyse"]
 
 _INSTALL_HINT = (
     "this data set is read from the data files of the ISLP package, which is not installed. "
@@ -77,6 +79,47 @@ selects it, and with ``subset="all"`` the boolean ``train_mask`` marks the train
 
 """
     + _SOURCE
+)
+
+_NYSE_DESCR = (
+    """\
+.. _nyse_dataset:
+
+New York Stock Exchange daily returns, volume and volatility
+------------------------------------------------------------
+
+**Data set characteristics**
+
+:Number of samples: 6051 trading days, 1962-12-03 to 1986-12-31, in time order
+:Number of features: 3 daily series: DJ_return, log_volume, log_volatility
+:Target: log_volume, the series forecast from lagged values of all three
+:Missing values: none
+
+Daily series of the New York Stock Exchange assembled by B. LeBaron and A. S. Weigend, "A
+bootstrap evaluation of the effect of data splitting on financial time series", IEEE
+Transactions on Neural Networks 9(1), 213-220, 1998, in the version used for time-series
+forecasting in the deep-learning chapter of "An Introduction to Statistical Learning":
+
+- ``DJ_return``: the return of the Dow Jones Industrial Average, the difference of the log of
+  the index between consecutive trading days;
+- ``log_volume``: the fraction of all outstanding shares traded that day relative to a 100-day
+  moving average of past turnover, on the log scale (so the series is detrended);
+- ``log_volatility``: the log of the volatility, based on the absolute values of daily price
+  movements.
+
+The target is ``log_volume`` itself: a model forecasts it from the values of the three series on
+the previous days (a lagged design), never from the same day. ``train_mask`` marks the days
+before 1980, the training period of the source.
+
+Source and licence
+------------------
+A gzip copy of ``NYSE.csv`` from the data directory of the ISLP package (version 0.6.0), the
+companion package of G. James, D. Witten, T. Hastie, R. Tibshirani and J. Taylor, "An
+Introduction to Statistical Learning, with Applications in Python", Springer, 2023
+(https://www.statlearning.com), shipped with skreg under ISLP's BSD-style licence (three-clause:
+redistribution with the copyright notice, no endorsement; full text in
+``skreg/datasets/data/NYSE_LICENSE.txt``).
+"""
 )
 
 
@@ -262,4 +305,81 @@ def load_khan(*, subset="all", return_X_y=False):
         train_mask=np.concatenate([part[2] for part in parts]),
         feature_names=feature_names,
         DESCR=_KHAN_DESCR,
+    )
+
+
+def load_nyse(*, return_X_y=False):
+    """Load the NYSE daily returns, log volume and log volatility (6051 days, 1962-1986).
+
+    Three daily series of the New York Stock Exchange, in time order. In the deep-learning
+    chapter of "An Introduction to Statistical Learning", ``log_volume`` is forecast from the
+    previous days' values of all three series (a lagged design: ordered features). The data
+    ship with skreg (a copy of ISLP's ``NYSE.csv``, redistributed under ISLP's BSD-style
+    licence, ``skreg/datasets/data/NYSE_LICENSE.txt``): ISLP is not needed.
+
+    =================   ==============
+    Samples total       6051 trading days (4281 before 1980)
+    Dimensionality      3 series
+    Features            real, daily series
+    Target              real, log_volume
+    =================   ==============
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        data : ndarray of shape (6051, 3)
+            The series ``DJ_return``, ``log_volume`` and ``log_volatility``, float64, one row
+            per trading day in time order.
+        target : ndarray of shape (6051,)
+            ``log_volume`` (a copy of ``data[:, 1]``): a forecast uses only earlier rows.
+        feature_names : ndarray of shape (3,)
+            ``["DJ_return", "log_volume", "log_volatility"]``.
+        target_names : ndarray of shape (1,)
+            ``["log_volume"]``.
+        dates : ndarray of shape (6051,)
+            Trading days, ``datetime64[D]``.
+        day_of_week : ndarray of shape (6051,)
+            ``"mon"``, ``"tues"``, ``"wed"``, ``"thur"`` or ``"fri"``.
+        train_mask : ndarray of shape (6051,)
+            True for the days before 1980, the training period of the source.
+        DESCR : str
+            Description of the data, its source and licence.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> from skreg.datasets import load_nyse
+    >>> nyse = load_nyse()
+    >>> nyse.data.shape, str(nyse.dates[0]), str(nyse.dates[-1])
+    ((6051, 3), '1962-12-03', '1986-12-31')
+    """
+    path = os.path.join(os.path.dirname(__file__), "data", "NYSE.csv.gz")
+    with gzip.open(path, "rt", newline="") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    header = [name.strip() for name in rows[0]]
+    names = ["DJ_return", "log_volume", "log_volatility"]
+    expected = ["date", "day_of_week", *names, "train"]
+    if header != expected:
+        raise ValueError(f"NYSE.csv has columns {header}, expected {expected}.")
+    body = rows[1:]
+    X = np.array([[float(value) for value in row[2:5]] for row in body], dtype=np.float64)
+    if return_X_y:
+        return X, X[:, 1].copy()
+    return Bunch(
+        data=X,
+        target=X[:, 1].copy(),
+        feature_names=np.array(names, dtype=object),
+        target_names=np.array(["log_volume"], dtype=object),
+        dates=np.array([row[0] for row in body], dtype="datetime64[D]"),
+        day_of_week=np.array([row[1].strip() for row in body], dtype=str),
+        train_mask=np.array([row[5].strip().upper() == "TRUE" for row in body]),
+        DESCR=_NYSE_DESCR,
     )
