@@ -23,8 +23,7 @@ has a long memory: ``|r_t|`` is correlated with ``|r_{t-k}|`` for weeks, through
 effects spread over the lags. This is the setting where the graph penalty pays: it beats Ridge
 and the Lasso in time-series cross-validated error, by a modest margin (see the end).
 
-The ISLP package must be installed (``pip install --no-deps ISLP``): its data files are read
-from disk, nothing is downloaded.
+The data ship with skreg (:func:`skreg.datasets.load_nyse`): nothing is downloaded.
 """
 
 # %%
