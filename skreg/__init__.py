@@ -28,8 +28,11 @@ from .linear_model import (
 )
 from .greedy import WeightedOMP, WeightedOMPCV, weighted_omp
 from .graph import GraphLaplacianRegression, LaplacianRidge
+from .cauchy_schwarz import CSRegression, CSRegressionCV
 
 __all__ = [
+    "CSRegression",
+    "CSRegressionCV",
     "ElasticNet",
     "ElasticNetCV",
     "GraphLaplacianRegression",

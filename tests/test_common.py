@@ -42,6 +42,8 @@ ESTIMATORS = dict(all_estimators())
 # WeightedLasso keeps weights=None: the checks use several numbers of features, and the
 # ``weights`` parameter is exercised by the tests below.
 MEANINGFUL_PARAMS = {
+    "CSRegression": dict(prior="ternary", alpha=1e-3),
+    "CSRegressionCV": dict(prior="ternary", n_alphas=4, cv=3, max_iter=20_000),
     "ElasticNet": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
     "ElasticNetCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
     "GraphLaplacianRegression": dict(alpha=0.1, penalty="l1", fit_intercept=True, tol=1e-10),

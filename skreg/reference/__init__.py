@@ -4,6 +4,7 @@ Numpy objective functions and duality gaps computed independently of any solver,
 (Clarabel) formulations of every convex model. Every skreg solver is compared with these.
 """
 
+from ._cauchy_schwarz import l1_recover, linf_recover, norm_recover_objective
 from ._graph import (
     graph_objective,
     graph_regression,
@@ -45,15 +46,18 @@ __all__ = [
     "graph_objective",
     "graph_regression",
     "enet_objective",
+    "l1_recover",
     "lad_duality_gap",
     "lad_lasso",
     "lad_null_objective",
     "lad_objective",
     "laplacian_ridge",
     "laplacian_ridge_objective",
+    "linf_recover",
     "logistic_duality_gap",
     "logistic_null_objective",
     "logistic_objective",
+    "norm_recover_objective",
     "quantile_duality_gap",
     "quantile_lasso",
     "quantile_null_objective",
