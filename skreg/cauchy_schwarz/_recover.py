@@ -41,7 +41,8 @@ class CSRecoveryResult:
     n_iter : int or ndarray
         Gradient iterations, summed over the restarts.
     converged : bool or ndarray
-        Whether the kept run met the gradient test within ``max_iter``.
+        Whether the kept run met the gradient test within ``max_iter``, or found the
+        structure (``sin2 <= zero_tol``).
     restart : int or ndarray
         Which start gave ``x``: 0 is the least-norm solution, ``k >= 1`` the k-th random one.
     """
@@ -143,6 +144,35 @@ def _unbatch(batched, *arrays):
     if batched:
         return arrays
     return tuple(a[0].item() if a.ndim == 1 else a[0] for a in arrays)
+
+
+def _recover_in_rounds(Qs, xls, problem_basis, Z, code, C, K, max_iter, tol, zero_tol,
+                       per_round):
+    """:func:`recover_batch` with one task per (problem, start), ``per_round`` starts of every
+    unsolved problem at a time; the same result as trying the starts in turn."""
+    P, R, N = Z.shape
+    x = np.zeros((P, N))
+    value = np.zeros(P)
+    sin2 = np.full(P, np.inf)
+    n_iter = np.zeros(P, dtype=np.int64)
+    conv = np.zeros(P, dtype=bool)
+    restart = np.zeros(P, dtype=np.int64)
+    remaining = np.arange(P)
+    for first in range(0, R, per_round):
+        starts = np.arange(first, min(first + per_round, R))
+        task_problem = np.repeat(remaining, starts.size)
+        X0 = Z[remaining][:, starts].reshape(-1, 1, N)
+        tx, tv, ts, ti, tc, _ = recover_batch(Qs, xls, problem_basis, task_problem, X0, code,
+                                              C, K, max_iter, tol, zero_tol)
+        for k, p in enumerate(task_problem):
+            n_iter[p] += ti[k]
+            if ts[k] < sin2[p] or not np.isfinite(sin2[p]):
+                x[p], value[p], sin2[p], conv[p] = tx[k], tv[k], ts[k], tc[k]
+                restart[p] = starts[k % starts.size]
+        remaining = remaining[sin2[remaining] > zero_tol]
+        if remaining.size == 0:
+            break
+    return x, value, sin2, n_iter, conv, restart
 
 
 def cs_recover(A, b, prior="binary", *, C=None, n_columns=None, n_restarts=10,
@@ -256,25 +286,15 @@ default="binary"
     Z = rng.standard_normal((P, n_restarts, N)) * std[:, None, None]
     Z[:, 0] = 0.0  # the first start is the least-norm solution
     n_threads_eff = _effective_num_threads(n_threads)
-    spread = P < n_threads_eff and n_restarts > 1
-    if spread:  # few problems: one task per (problem, start), pick the best start afterwards
-        task_problem = np.repeat(np.arange(P), n_restarts)
-        X0 = Z.reshape(P * n_restarts, 1, N)
-    else:
-        task_problem = np.arange(P)
-        X0 = Z
     with _numba_threads(n_threads):
-        x, value, sin2, n_iter, conv, restart = recover_batch(
-            Qs, xls, problem_basis, task_problem, X0, code, C, K, max_iter, tol,
-            float(zero_tol))
-    if spread:
-        sin2 = sin2.reshape(P, n_restarts)
-        best = np.argmin(sin2, axis=1)
-        rows = np.arange(P) * n_restarts + best
-        x, value, conv = x[rows], value[rows], conv[rows]
-        n_iter = n_iter.reshape(P, n_restarts).sum(axis=1)
-        sin2 = sin2[np.arange(P), best]
-        restart = best
+        if P >= n_threads_eff or n_restarts == 1:  # one task per problem, starts in turn
+            x, value, sin2, n_iter, conv, restart = recover_batch(
+                Qs, xls, problem_basis, np.arange(P), Z, code, C, K, max_iter, tol,
+                float(zero_tol))
+        else:  # few problems: rounds of starts run side by side, until the structure is found
+            x, value, sin2, n_iter, conv, restart = _recover_in_rounds(
+                Qs, xls, problem_basis, Z, code, C, K, max_iter, tol, float(zero_tol),
+                max(1, n_threads_eff // P))
     if not np.all(conv):
         warnings.warn(f"cs_recover: {int(np.sum(~conv))} of {P} problem(s) did not meet the "
                       f"gradient test within max_iter={max_iter}; increase max_iter or tol.",

@@ -31,6 +31,10 @@ RELATIVE_TO_BOUND = 0  # ||grad|| ||x|| <= tol * (Cauchy-Schwarz bound): scale-f
 RELATIVE_TO_DATA = 1  # ||grad|| <= tol * gscale: regression (gscale = ||c||)
 #: reproject onto the affine set every this many iterations (rounding drift)
 REPROJECT_EVERY = 100
+#: sin^2 = r / bound at which r is rounding noise (a difference of two numbers of the size of
+#: the bound): the structure is found to machine precision and the gradient test, whose
+#: terms also cancel, may never be met
+SIN2_FLOOR = 5e-16
 
 
 @njit(cache=True, nogil=True)
@@ -75,10 +79,10 @@ def _norm(v):
 
 
 @njit(cache=True, nogil=True)
-def _stopped(g, x, bound, stop_mode, tol, gscale):
+def _stopped(g, x, r, bound, stop_mode, tol, gscale):
     gnorm = _norm(g)
     if stop_mode == RELATIVE_TO_BOUND:
-        return gnorm * _norm(x) <= tol * bound
+        return gnorm * _norm(x) <= tol * bound or r <= SIN2_FLOOR * bound
     return gnorm <= tol * gscale
 
 
@@ -89,7 +93,8 @@ def minimize_cs(x0, code, C, K, normalized, alpha, H, c, Q, xls, stop_mode, gsca
 
     Returns ``(x, F, r, bound, n_iter, converged)``: the last iterate, the objective, the
     regularizer value ``r(x)`` and its Cauchy-Schwarz bound (``r / bound = sin^2``), the
-    number of iterations and whether the gradient test was met. ``x0`` is not modified.
+    number of iterations and whether the gradient test was met (in recovery also: ``sin^2``
+    at the rounding floor ``SIN2_FLOOR``). ``x0`` is not modified.
     """
     n = x0.shape[0]
     x = x0.copy()
@@ -98,7 +103,7 @@ def minimize_cs(x0, code, C, K, normalized, alpha, H, c, Q, xls, stop_mode, gsca
     tmp = np.empty(n)
     Fx, rx, bx = _objective(x, code, C, K, normalized, alpha, H, c, gx, tmp)
     _project_tangent(gx, Q)
-    if _stopped(gx, x, bx, stop_mode, tol, gscale):
+    if _stopped(gx, x, rx, bx, stop_mode, tol, gscale):
         return x, Fx, rx, bx, 0, True
     # initial curvature estimate: a secant along the gradient
     gnorm = _norm(gx)
@@ -160,7 +165,7 @@ def minimize_cs(x0, code, C, K, normalized, alpha, H, c, Q, xls, stop_mode, gsca
             x[i] = xn[i]
             gx[i] = gn[i]
         Fx, rx, bx = Fn, rn, bn
-        if _stopped(gx, x, bx, stop_mode, tol, gscale):
+        if _stopped(gx, x, rx, bx, stop_mode, tol, gscale):
             return x, Fx, rx, bx, it, True
         L = max(0.9 * L, L_min)
     return x, Fx, rx, bx, max_iter, False
@@ -187,7 +192,7 @@ def recover_batch(Qs, xls, problem_basis, task_problem, X0, code, C, K, max_iter
     ``X0[t, 0], X0[t, 1], ...`` in turn, keeps the one with the smallest ``sin^2`` and stops
     early once ``sin^2 <= zero_tol`` (the structure is found). Returns ``x (T, N)``,
     ``value, sin2 (T,)``, ``n_iter`` (summed over restarts), ``converged`` (of the kept
-    run) and ``restart`` (index of the kept run).
+    run: the gradient test, or ``sin2 <= zero_tol``) and ``restart`` (index of the kept run).
     """
     T, R, N = X0.shape
     out_x = np.empty((T, N))
@@ -206,6 +211,7 @@ def recover_batch(Qs, xls, problem_basis, task_problem, X0, code, C, K, max_iter
                 RELATIVE_TO_BOUND, 0.0, max_iter, tol)
             out_iter[t] += it
             s2 = _sin2(val, bound)
+            conv = conv or s2 <= zero_tol  # the structure is found
             if s2 < best or r == 0:
                 best = s2
                 out_x[t] = x

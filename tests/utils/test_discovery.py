@@ -63,6 +63,13 @@ def test_all_estimators_exact_list_for_the_graph_family():
     )
 
 
+def test_all_estimators_exact_list_for_the_cauchy_schwarz_family():
+    family = [(n, c) for n, c in all_estimators()
+              if c.__module__.startswith("skreg.cauchy_schwarz")]
+    assert _names(family) == ["CSRegression", "CSRegressionCV"]
+    assert {"CSRegression", "CSRegressionCV"} <= set(_names(all_estimators("regressor")))
+
+
 def test_type_filter_regressor():
     regressors = all_estimators(type_filter="regressor")
     assert set(REGRESSORS) <= set(_names(regressors))
