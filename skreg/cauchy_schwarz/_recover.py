@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._config import _effective_num_threads, _numba_threads
+from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
 from ._norm_min import NORM_CODES, norm_min_batch
 from ._regularizers import EIGENVECTOR, ORTHOGONAL, PRIOR_CODES, _as_real_array
 from ._solver import recover_batch
@@ -121,7 +121,10 @@ def _affine_sets(A, b):
         raise ValueError(f"A holds {A3.shape[0]} systems but b holds {B2.shape[0]} "
                          "right-hand sides.")
     P = B2.shape[0]
-    U, s, Vt = np.linalg.svd(A3, full_matrices=False)  # batched LAPACK
+    # batched LAPACK on small matrices: one BLAS thread (multi-threaded BLAS was measured
+    # 10-100x slower here on shared cores, and its spinning threads stall the numba kernels)
+    with _single_threaded_blas():
+        U, s, Vt = np.linalg.svd(A3, full_matrices=False)
     cut = s[:, :1] * max(A3.shape[1:]) * np.finfo(np.float64).eps
     keep = s > cut
     s_inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
@@ -201,10 +204,10 @@ def cs_recover(A, b, prior="binary", *, C=None, n_columns=None, n_restarts=10,
         The measurement matrix, or one per problem of a batch.
     b : array-like of shape (M,) or (P, M)
         The measurements (one row per problem of a batch).
-    prior : {"binary", "one_sided_binary", "ternary", "eigenvector", "orthogonal"}, \
-default="binary"
-        The structure: ``{-a, a}^N``, ``{0, a}^N``, ``{-a, 0, a}^N``, an eigenvector of ``C``,
-        or a matrix with orthogonal columns of equal norm.
+    prior : str, default="binary"
+        The structure: ``"binary"`` (``{-a, a}^N``), ``"one_sided_binary"`` (``{0, a}^N``),
+        ``"ternary"`` (``{-a, 0, a}^N``), ``"eigenvector"`` (an eigenvector of ``C``) or
+        ``"orthogonal"`` (a matrix with orthogonal columns of equal norm).
     C : array-like of shape (N, N), default=None
         The matrix of ``prior="eigenvector"`` (required there, not allowed otherwise).
     n_columns : int, default=None
@@ -286,7 +289,7 @@ default="binary"
     Z = rng.standard_normal((P, n_restarts, N)) * std[:, None, None]
     Z[:, 0] = 0.0  # the first start is the least-norm solution
     n_threads_eff = _effective_num_threads(n_threads)
-    with _numba_threads(n_threads):
+    with _numba_threads(n_threads), _single_threaded_blas():
         if P >= n_threads_eff or n_restarts == 1:  # one task per problem, starts in turn
             x, value, sin2, n_iter, conv, restart = recover_batch(
                 Qs, xls, problem_basis, np.arange(P), Z, code, C, K, max_iter, tol,
@@ -311,7 +314,7 @@ def _norm_recover(A, b, norm, max_iter, tol, n_threads):
     max_iter = _check_positive_int(max_iter, "max_iter")
     tol = _check_tol(tol)
     Qs, xls, problem_basis, batched = _affine_sets(A, b)
-    with _numba_threads(n_threads):
+    with _numba_threads(n_threads), _single_threaded_blas():
         x, obj, gap, n_iter, conv = norm_min_batch(Qs, xls, problem_basis, NORM_CODES[norm],
                                                    max_iter, tol)
     if not np.all(conv):

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 
-from .._config import _effective_num_threads, _numba_threads
+from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
 from .._validation import check_sample_weight, check_X_y
 from ..linear_model._base import LinearPredictorMixin
 from ..linear_model._cv import _check_folds
@@ -311,9 +311,9 @@ class CSRegression(_CSRegressionBase):
         previous = getattr(self, "coef_continuous_", None)
         if self.warm_start and previous is not None and previous.shape == (X.shape[1],):
             w0 = previous
-        if w0 is None:
-            w0 = gram.least_squares()
-        with _numba_threads():
+        with _numba_threads(), _single_threaded_blas():  # p x p BLAS calls are small
+            if w0 is None:
+                w0 = gram.least_squares()
             w, n_iter, conv = gram.minimize(code, alpha, w0, max_iter, tol)
         self._set_fit(gram, code, w, n_iter, conv)
         return self
@@ -438,17 +438,18 @@ class CSRegressionCV(_CSRegressionBase):
         n_threads = max(1, _effective_num_threads() // n_jobs)
         if sp.issparse(X):
             X = X.tocsr()  # row indexing of the folds
-        losses = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_fold_path)(X, y, sw, train, test, code, alphas, self.fit_intercept,
-                                max_iter, tol, n_threads)
-            for train, test in folds)
+        with _single_threaded_blas():  # once for all folds: the limit is process-wide
+            losses = Parallel(n_jobs=n_jobs, prefer="threads")(
+                delayed(_fold_path)(X, y, sw, train, test, code, alphas, self.fit_intercept,
+                                    max_iter, tol, n_threads)
+                for train, test in folds)
         self.alphas_ = alphas
         self.mse_path_ = np.column_stack(losses)
         self.alpha_ = float(alphas[np.argmin(self.mse_path_.mean(axis=1))])
         # the final fit follows the same continuation up to alpha_
         w = gram.least_squares()
         n_iter, conv = 0, True
-        with _numba_threads():
+        with _numba_threads(), _single_threaded_blas():
             for alpha in alphas[alphas <= self.alpha_]:
                 w, it, conv = gram.minimize(code, float(alpha), w, max_iter, tol)
                 n_iter += it
