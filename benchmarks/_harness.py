@@ -371,12 +371,47 @@ print("RESULT " + json.dumps({"import_s": t1 - t0, "first_fit_s": t2 - t1}))
 """
 
 
-def compile_timings(estimators, timeout=600):
+def fresh_process_timings(script, args=(), timeout=600, label=""):
+    """Run ``script`` in fresh processes with an empty, then the filled, ``NUMBA_CACHE_DIR``.
+
+    The script prints one line ``RESULT {json}`` of timings in seconds; the first process
+    compiles every kernel it touches (cold), the second loads them from the cache (warm).
+
+    Returns
+    -------
+    dict
+        ``{"cold": {...}, "warm": {...}}``: the script's timings plus ``total_s`` (their
+        sum), or ``error`` if the process failed.
+    """
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="skreg-numba-cache-") as cache_dir:
+        env = dict(os.environ)
+        env["NUMBA_CACHE_DIR"] = cache_dir
+        env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        for state in ("cold", "warm"):
+            try:
+                proc = subprocess.run([sys.executable, "-c", script, *args], env=env,
+                                      cwd=REPO_ROOT, capture_output=True, text=True,
+                                      timeout=timeout)
+                lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+                if proc.returncode != 0 or not lines:
+                    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+                    raise RuntimeError(tail[0] if tail else f"exit {proc.returncode}")
+                res = json.loads(lines[-1][len("RESULT "):])
+                res["total_s"] = float(sum(res.values()))
+            except Exception as exc:
+                res = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+            out[state] = res
+            log(f"  compile {label}{state}: " + ", ".join(
+                f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()))
+    return out
+
+
+def compile_timings(estimators, timeout=600, script=None):
     """Time ``import skreg`` + first fit in fresh processes, with an empty then a warm cache.
 
-    For each estimator a new empty ``NUMBA_CACHE_DIR`` is created: the first subprocess
-    compiles every kernel the fit needs (cold), the second one loads them from the cache
-    (warm).
+    For each estimator (passed to the script as its argument) a new empty
+    ``NUMBA_CACHE_DIR`` is created: see :func:`fresh_process_timings`.
 
     Returns
     -------
@@ -384,34 +419,9 @@ def compile_timings(estimators, timeout=600):
         ``{estimator: {"cold": {...}, "warm": {...}}}`` with ``import_s``, ``first_fit_s``,
         ``total_s`` and, if the subprocess failed, ``error``.
     """
-    out = {}
-    for name in estimators:
-        out[name] = {}
-        with tempfile.TemporaryDirectory(prefix="skreg-numba-cache-") as cache_dir:
-            env = dict(os.environ)
-            env["NUMBA_CACHE_DIR"] = cache_dir
-            env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
-            for state in ("cold", "warm"):
-                try:
-                    proc = subprocess.run(
-                        [sys.executable, "-c", _COMPILE_SCRIPT, name],
-                        env=env,
-                        cwd=REPO_ROOT,
-                        capture_output=True,
-                        text=True,
-                        timeout=timeout,
-                    )
-                    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-                    if proc.returncode != 0 or not lines:
-                        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-                        raise RuntimeError(tail[0] if tail else f"exit {proc.returncode}")
-                    res = json.loads(lines[-1][len("RESULT ") :])
-                    res["total_s"] = res["import_s"] + res["first_fit_s"]
-                except Exception as exc:
-                    res = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-                out[name][state] = res
-                log(f"  compile {name} {state}: {res}")
-    return out
+    script = _COMPILE_SCRIPT if script is None else script
+    return {name: fresh_process_timings(script, (name,), timeout, label=f"{name} ")
+            for name in estimators}
 
 
 def format_seconds(seconds):

@@ -30,14 +30,12 @@ Results go to ``benchmarks/results/graph.{json,md,png}`` (quick: ``graph_quick.*
 import argparse
 import dataclasses
 import gc
-import json
 import multiprocessing
 import os
 import re
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import warnings
@@ -54,6 +52,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # benchmark the checkout's skreg, not
 from _harness import (  # noqa: E402
     REPO_ROOT,
     format_seconds,
+    fresh_process_timings,
     log,
     machine_info,
     n_repeats,
@@ -913,28 +912,7 @@ COMPILE_PIECES = {
 
 def compile_timings(timeout=900):
     """The graph pieces' first calls in fresh processes, empty then warm NUMBA_CACHE_DIR."""
-    out = {}
-    with tempfile.TemporaryDirectory(prefix="skreg-numba-cache-") as cache_dir:
-        env = dict(os.environ)
-        env["NUMBA_CACHE_DIR"] = cache_dir
-        env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
-        for state in ("cold", "warm"):
-            try:
-                proc = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT], env=env,
-                                      cwd=REPO_ROOT, capture_output=True, text=True,
-                                      timeout=timeout)
-                lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-                if proc.returncode != 0 or not lines:
-                    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-                    raise RuntimeError(tail[0] if tail else f"exit {proc.returncode}")
-                res = json.loads(lines[-1][len("RESULT "):])
-                res["total_s"] = float(sum(res.values()))
-            except Exception as exc:
-                res = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-            out[state] = res
-            log(f"  compile {state}: " + ", ".join(
-                f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()))
-    return out
+    return fresh_process_timings(_COMPILE_SCRIPT, timeout=timeout)
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from datetime import datetime, timezone
@@ -53,6 +52,7 @@ from _harness import (  # noqa: E402
     versions,
     write_json,
 )
+from _harness import compile_timings as _harness_compile_timings  # noqa: E402
 
 N_CPUS = os.cpu_count() or 1
 PARITY_TOL = 1e-10  # max |coef difference| allowed against scikit-learn
@@ -811,31 +811,7 @@ def compile_timings(configs, timeout=600):
     least-squares iteration ``ls_omp``; lasso and sqrt share it) and ``weighted_omp(loss=
     "lad")`` (the weighted-median rules and the interior-point refit).
     """
-    import json
-
-    out = {}
-    for name in configs:
-        out[name] = {}
-        with tempfile.TemporaryDirectory(prefix="skreg-numba-cache-") as cache_dir:
-            env = dict(os.environ)
-            env["NUMBA_CACHE_DIR"] = cache_dir
-            env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
-            for state in ("cold", "warm"):
-                try:
-                    proc = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT, name],
-                                          env=env, cwd=REPO_ROOT, capture_output=True,
-                                          text=True, timeout=timeout)
-                    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-                    if proc.returncode != 0 or not lines:
-                        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-                        raise RuntimeError(tail[0] if tail else f"exit {proc.returncode}")
-                    res = json.loads(lines[-1][len("RESULT "):])
-                    res["total_s"] = res["import_s"] + res["first_fit_s"]
-                except Exception as exc:
-                    res = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-                out[name][state] = res
-                log(f"  compile {name} {state}: {res}")
-    return out
+    return _harness_compile_timings(configs, timeout, script=_COMPILE_SCRIPT)
 
 
 # --------------------------------------------------------------------------------------------
