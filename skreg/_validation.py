@@ -136,6 +136,13 @@ def check_X_y_arrays(X, y, *, accept_sparse=True):
     return _finish_X(X), np.ascontiguousarray(y, dtype=np.float64)
 
 
+def check_bool(value, name):
+    """Raise TypeError unless ``value`` is a bool (Python or numpy); return it as ``bool``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}.")
+    return bool(value)
+
+
 def check_sample_weight(sample_weight, n_samples):
     """Validate ``sample_weight``: None, a scalar or a 1-D array of length ``n_samples``.
 

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 
 from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
-from .._validation import check_sample_weight, check_X_y
+from .._validation import check_bool, check_sample_weight, check_X_y
 from ..linear_model._base import LinearPredictorMixin
 from ..linear_model._cv import _check_folds
 from ..linear_model._path import _n_jobs, check_alphas
@@ -57,11 +57,6 @@ def _check_prior(prior):
     if prior not in _DISCRETE_PRIORS:
         raise ValueError(f"prior must be one of {_DISCRETE_PRIORS}, got {prior!r}.")
     return PRIOR_CODES[prior]
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}.")
 
 
 def _check_alpha(alpha):
@@ -300,8 +295,8 @@ class CSRegression(_CSRegressionBase):
         """
         code = _check_prior(self.prior)
         alpha = _check_alpha(self.alpha)
-        _check_bool(self.fit_intercept, "fit_intercept")
-        _check_bool(self.warm_start, "warm_start")
+        check_bool(self.fit_intercept, "fit_intercept")
+        check_bool(self.warm_start, "warm_start")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
         tol = _check_tol(self.tol)
         X, y = check_X_y(self, X, y)
@@ -420,7 +415,7 @@ class CSRegressionCV(_CSRegressionBase):
         self : CSRegressionCV
         """
         code = _check_prior(self.prior)
-        _check_bool(self.fit_intercept, "fit_intercept")
+        check_bool(self.fit_intercept, "fit_intercept")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
         tol = _check_tol(self.tol)
         X, y = check_X_y(self, X, y)

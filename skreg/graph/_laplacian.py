@@ -14,7 +14,7 @@ from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_array
 
 from .._config import _numba_threads
-from .._validation import _check_not_complex, _check_sparse_format
+from .._validation import _check_not_complex, _check_sparse_format, check_bool
 
 __all__ = [
     "data_laplacian",
@@ -149,8 +149,7 @@ def _csr_from_arrays(indptr, indices, data, shape):
 
 def _laplacian_of(W, normalized):
     """Laplacian of the weight matrix ``W`` (sorted CSR with no diagonal)."""
-    if not isinstance(normalized, (bool, np.bool_)):
-        raise TypeError(f"normalized must be a bool, got {normalized!r}.")
+    check_bool(normalized, "normalized")
     with _numba_threads():
         indptr, indices, data = _laplacian_csr(
             W.indptr.astype(np.int64), W.indices.astype(np.int64), W.data, bool(normalized)

@@ -10,7 +10,7 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils import check_consistent_length, check_scalar
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .._validation import _check_not_complex, _check_sparse_format, check_X
+from .._validation import _check_not_complex, _check_sparse_format, check_bool, check_X
 from ._laplacian import knn_laplacian
 
 __all__ = ["LaplacianRidge"]
@@ -165,8 +165,7 @@ class LaplacianRidge(RegressorMixin, BaseEstimator):
             raise ValueError(f"kernel must be one of {_KERNELS} or a callable, got "
                              f"{self.kernel!r}.")
         for name in ("fit_intercept", "normalized_laplacian"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
+            check_bool(getattr(self, name), name)
         if self.solver not in ("auto", "cvxpy"):
             raise ValueError(f"solver must be 'auto' or 'cvxpy', got {self.solver!r}.")
 

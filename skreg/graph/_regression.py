@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
 
-from .._validation import check_sample_weight, check_X_y
+from .._validation import check_bool, check_sample_weight, check_X_y
 from ..linear_model._base import LinearPredictorMixin
 from ._laplacian import data_laplacian, grid_laplacian, incidence_matrix
 from ._selection import _Pencil, discrepancy_alpha, gcv_alpha_cg, gcv_alpha_direct
@@ -211,8 +211,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         check_scalar(self.sigma, "sigma", numbers.Real, min_val=0.0,
                      include_boundaries="neither")
         for name in ("fit_intercept", "warm_start"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
+            check_bool(getattr(self, name), name)
         if self.solver not in ("auto", "direct", "cg", "cvxpy"):
             raise ValueError(
                 f"solver must be 'auto', 'direct', 'cg' or 'cvxpy', got {self.solver!r}."

@@ -27,7 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._config import _numba_threads
 from .._kernels.linalg import csr_matvec
-from .._validation import check_sample_weight, check_X_y_arrays
+from .._validation import check_bool, check_sample_weight, check_X_y_arrays
 
 __all__ = ["GraphResult", "graph_l1", "graph_tikhonov"]
 
@@ -326,9 +326,7 @@ def _check_x0(x0, n_features):
 def _prepare(X, y, G, sample_weight, fit_intercept):
     X, y = check_X_y_arrays(X, y)
     sw = check_sample_weight(sample_weight, X.shape[0])
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"fit_intercept must be a bool, got {fit_intercept!r}.")
-    design = _Design(X, y, sw, bool(fit_intercept))
+    design = _Design(X, y, sw, check_bool(fit_intercept, "fit_intercept"))
     penalty = _Penalty(_check_penalty_operator(G, X.shape[1]))
     return design, penalty
 

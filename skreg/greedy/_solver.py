@@ -26,7 +26,12 @@ from sklearn.utils import check_scalar
 from .._config import _numba_threads, _single_threaded_blas
 from .._kernels.linalg import REDUCE
 from .._kernels.select import cho_solve
-from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
+from .._validation import (
+    check_bool,
+    check_feature_weights,
+    check_sample_weight,
+    check_X_y_arrays,
+)
 from ..linear_model._interior_point import quantile_ipm
 from ..linear_model._quantile import weighted_quantile
 from ._rules import (
@@ -485,8 +490,7 @@ def check_omp_params(loss, penalty, alpha, n_nonzero_coefs, max_iter, tol, on_no
         raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {loss!r}.")
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {tuple(PENALTIES)}, got {penalty!r}.")
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"fit_intercept must be a bool, got {fit_intercept!r}.")
+    check_bool(fit_intercept, "fit_intercept")
     if on_no_decrease not in ("stop", "add"):
         raise ValueError(f"on_no_decrease must be 'stop' or 'add', got {on_no_decrease!r}.")
     check_scalar(alpha, "alpha", numbers.Real, min_val=0.0)

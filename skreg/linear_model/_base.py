@@ -10,7 +10,7 @@ from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_X
+from .._validation import check_bool, check_X
 
 SOLVERS = ("cd", "cvxpy")
 
@@ -37,8 +37,8 @@ def check_common_params(est, *, alpha=True, l1_ratio=True):
             if isinstance(value, numbers.Real) and np.isnan(value):
                 raise ValueError(f"{name} must not be NaN.")
     for name in ("fit_intercept", "warm_start", "positive"):
-        if hasattr(est, name) and not isinstance(getattr(est, name), (bool, np.bool_)):
-            raise TypeError(f"{name} must be a bool, got {getattr(est, name)!r}.")
+        if hasattr(est, name):
+            check_bool(getattr(est, name), name)
     solvers = getattr(est, "_solvers", SOLVERS)
     if hasattr(est, "solver") and est.solver not in solvers:
         raise ValueError(f"solver must be one of {solvers}, got {est.solver!r}.")
