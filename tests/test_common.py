@@ -25,6 +25,7 @@ from sklearn.utils import shuffle
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import has_fit_parameter
 
+from skreg import Lasso
 from skreg.utils import all_estimators
 
 ESTIMATORS = dict(all_estimators())
@@ -47,6 +48,8 @@ MEANINGFUL_PARAMS = {
     "ElasticNet": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
     "ElasticNetCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
     "GraphLaplacianRegression": dict(alpha=0.1, penalty="l1", fit_intercept=True, tol=1e-10),
+    "ImplicitDiffSearchCV": dict(estimator=Lasso(alpha=1e-3, tol=1e-12, max_iter=10_000),
+                                 cv=3, max_iter=3),
     "LADLasso": dict(alpha=1e-3, tol=1e-10),
     "LADLassoCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-10),
     "Lasso": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
@@ -79,6 +82,23 @@ SEMI_SUPERVISED = {"LaplacianRidge"}
 # Penalties that couple coefficients (a graph on the features): the coefficient of a column
 # that carries no information is set by its neighbours, not by shrinkage to zero.
 COUPLED_COEFFICIENTS = {"GraphLaplacianRegression"}
+
+
+def _fitted(est):
+    """The fitted model of an estimator, or of a search (its refitted best estimator)."""
+    return getattr(est, "best_estimator_", est)
+
+
+def _model_params(est):
+    """Parameters of the model: of the inner estimator for a search."""
+    return est.estimator.get_params() if "estimator" in est.get_params() else est.get_params()
+
+
+def _set_model_params(est, **params):
+    """Set parameters of the model (of the inner estimator for a search); returns est."""
+    if "estimator" in est.get_params():
+        params = {f"estimator__{k}": v for k, v in params.items()}
+    return est.set_params(**params)
 
 
 def _meaningful(name):
@@ -174,8 +194,8 @@ def test_meaningful_instance_gives_nonzero_model(name):
     if not has_fit_parameter(_meaningful(name), "sample_weight"):
         pytest.skip("no sample_weight: scikit-learn's weight checks do not run")
     est = _sample_weight_check_fit(_meaningful(name))
-    assert np.count_nonzero(est.coef_) >= 3
-    if "cv" in est.get_params():  # CV chose a model below alpha_max
+    assert np.count_nonzero(_fitted(est).coef_) >= 3
+    if hasattr(est, "alphas_"):  # CV chose a model below alpha_max
         assert est.alpha_ < est.alphas_.max()
 
 
@@ -289,8 +309,8 @@ def case_one_sample(est, X, y):
     else:
         _fit_quiet(est, X[:1], y[:1])
         # one sample, centred by the intercept: nothing is left to explain
-        np.testing.assert_array_equal(est.coef_, 0.0)
-        assert est.intercept_ == pytest.approx(float(y[0]))
+        np.testing.assert_array_equal(_fitted(est).coef_, 0.0)
+        assert _fitted(est).intercept_ == pytest.approx(float(y[0]))
         np.testing.assert_allclose(est.predict(X[:3]), y[0])
 
 
@@ -300,23 +320,23 @@ def case_constant_y(est, X, y):
         return
     for value in (0.0, 0.1, -3.7):
         _fit_quiet(est, X, np.full(X.shape[0], value))
-        np.testing.assert_array_equal(est.coef_, 0.0)
-        assert est.intercept_ == pytest.approx(value)
+        np.testing.assert_array_equal(_fitted(est).coef_, 0.0)
+        assert _fitted(est).intercept_ == pytest.approx(value)
 
 
 def case_constant_column(est, X, y):
     X = np.array(X)
     X[:, 1] = 3.0
     _fit_quiet(est, X, y)
-    assert np.count_nonzero(est.coef_) > 0
+    assert np.count_nonzero(_fitted(est).coef_) > 0
     if type(est).__name__ in COUPLED_COEFFICIENTS:
         # centred away by the intercept: the fit is that of a zero column
         X0 = X.copy()
         X0[:, 1] = 0.0
         ref = _fit_quiet(clone(est), X0, y)
-        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(_fitted(est).coef_, _fitted(ref).coef_, rtol=1e-6, atol=1e-8)
         return
-    assert est.coef_[1] == 0.0
+    assert _fitted(est).coef_[1] == 0.0
 
 
 def case_wrong_n_features_at_predict(est, X, y):
@@ -493,7 +513,7 @@ def test_pickle_round_trip(name):
     est2 = pickle.loads(pickle.dumps(est))
     for a, b in zip(_predictions(est, X), _predictions(est2, X)):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(est.coef_, est2.coef_)
+    np.testing.assert_array_equal(_fitted(est).coef_, _fitted(est2).coef_)
 
 
 @pytest.mark.parametrize("name", _estimator_params())
@@ -502,8 +522,8 @@ def test_clone_refit_is_deterministic(name):
     X, y = _make_data(est)
     _fit_quiet(est, X, y)
     est2 = _fit_quiet(clone(est), X, y)
-    np.testing.assert_allclose(est2.coef_, est.coef_, rtol=1e-15, atol=1e-15)
-    assert est2.intercept_ == pytest.approx(est.intercept_, rel=1e-15, abs=1e-15)
+    np.testing.assert_allclose(_fitted(est2).coef_, _fitted(est).coef_, rtol=1e-15, atol=1e-15)
+    assert _fitted(est2).intercept_ == pytest.approx(_fitted(est).intercept_, rel=1e-15, abs=1e-15)
 
 
 @pytest.mark.parametrize("name", _estimator_params())
@@ -513,8 +533,8 @@ def test_float32_input(name):
     X32 = X.astype(np.float32)
     est32 = _fit_quiet(clone(est), X32, y)
     est64 = _fit_quiet(clone(est), X32.astype(np.float64), y)
-    assert est32.coef_.dtype == np.float64
-    np.testing.assert_allclose(est32.coef_, est64.coef_, rtol=1e-6, atol=1e-6)
+    assert _fitted(est32).coef_.dtype == np.float64
+    np.testing.assert_allclose(_fitted(est32).coef_, _fitted(est64).coef_, rtol=1e-6, atol=1e-6)
     assert est32.predict(X32).dtype == (np.float64 if not is_classifier(est) else y.dtype)
 
 
@@ -532,7 +552,7 @@ def test_read_only_memmap(name, order, tmp_path):
     assert not X_ro.flags.writeable
     ref = _fit_quiet(clone(est), X, y)
     got = _fit_quiet(clone(est), X_ro, y)
-    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(got.predict(X_ro), ref.predict(X), rtol=1e-12, atol=1e-12)
 
 
@@ -544,7 +564,7 @@ def test_non_contiguous_input(name):
         assert not (X_view.flags.c_contiguous or X_view.flags.f_contiguous)
         ref = _fit_quiet(clone(est), np.ascontiguousarray(X_view), y_view)
         got = _fit_quiet(clone(est), X_view, y_view)
-        np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(got.predict(X_view), ref.predict(X_view), rtol=1e-12,
                                    atol=1e-12)
 
@@ -563,7 +583,7 @@ def test_pandas_input(name):
     np.testing.assert_array_equal(got.feature_names_in_, columns)
     assert got.n_features_in_ == X.shape[1]
     ref = _fit_quiet(clone(est), X, y)
-    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=1e-12, atol=1e-14)
     pred = got.predict(X_df)
     if is_classifier(est):
         assert set(pred) <= {"no", "yes"}
@@ -636,18 +656,19 @@ def test_user_arrays_not_modified(name, sparse_format):
 def test_sparse_matches_dense(name, sparse_format, fit_intercept):
     if not _accepts_sparse(_meaningful(name)):
         pytest.skip("dense X only (test_dense_only_estimators_name_the_problem)")
-    est = clone(_meaningful(name)).set_params(fit_intercept=fit_intercept)
-    if "tol" in est.get_params():
-        est.set_params(tol=1e-10)
+    est = _set_model_params(clone(_meaningful(name)), fit_intercept=fit_intercept)
+    if "tol" in _model_params(est):
+        _set_model_params(est, tol=1e-10)
     X, y = _make_data(est, n_samples=40, n_features=10, sparsity=0.6)
     sw = np.random.RandomState(2).uniform(0.5, 2.0, size=X.shape[0])
     fit_params = {"sample_weight": sw} if has_fit_parameter(est, "sample_weight") else {}
     dense = _fit_quiet(clone(est), X, y, **fit_params)
     Xs = sp.csr_matrix(X).asformat(sparse_format)
     sparse = _fit_quiet(clone(est), Xs, y, **fit_params)
-    assert np.count_nonzero(dense.coef_) > 0
-    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
-    assert sparse.intercept_ == pytest.approx(dense.intercept_, rel=1e-6, abs=1e-8)
+    assert np.count_nonzero(_fitted(dense).coef_) > 0
+    np.testing.assert_allclose(_fitted(sparse).coef_, _fitted(dense).coef_, rtol=1e-6, atol=1e-8)
+    assert _fitted(sparse).intercept_ == pytest.approx(_fitted(dense).intercept_, rel=1e-6,
+                                                       abs=1e-8)
     np.testing.assert_allclose(sparse.predict(Xs), dense.predict(X), rtol=1e-6, atol=1e-8)
 
 
@@ -677,6 +698,6 @@ def test_unpenalized_features_are_fitted(name, params):
     if is_classifier(est):  # not separable, so that the unpenalized optimum exists
         y = np.where(np.random.RandomState(3).rand(40) < 0.2, 1 - y, y)
     ref = clone(est).set_params(solver="cvxpy").fit(X, y)
-    assert np.count_nonzero(ref.coef_) > 0
+    assert np.count_nonzero(_fitted(ref).coef_) > 0
     got = _fit_quiet(est, X, y)
-    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=1e-4, atol=1e-5)
