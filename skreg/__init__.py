@@ -29,6 +29,7 @@ from .linear_model import (
 from .greedy import WeightedOMP, WeightedOMPCV, weighted_omp
 from .graph import GraphLaplacianRegression, LaplacianRidge
 from .cauchy_schwarz import CSRegression, CSRegressionCV
+from .model_selection import ImplicitDiffSearchCV, hypergradient
 
 __all__ = [
     "CSRegression",
@@ -36,6 +37,7 @@ __all__ = [
     "ElasticNet",
     "ElasticNetCV",
     "GraphLaplacianRegression",
+    "ImplicitDiffSearchCV",
     "LADLasso",
     "LADLassoCV",
     "LaplacianRidge",
@@ -52,6 +54,7 @@ __all__ = [
     "enet_path",
     "get_cache_dir",
     "get_num_threads",
+    "hypergradient",
     "lad_lasso_path",
     "lasso_path",
     "pivotal_alpha",

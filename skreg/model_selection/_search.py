@@ -27,6 +27,7 @@ from ._criteria import CRITERIA, HeldOutLoss, Sure
 from ._optimizers import OPTIMIZERS, RUNNERS
 
 LINEAR_SOLVERS = ("auto", "direct", "cg", "neumann")
+INITS = ("path", "estimator")
 _DIRECT_MAX = 2000  # "auto": dense direct solve up to this many differentiated parameters
 _LINEAR_RTOL = 1e-8  # relative residual of CG / Neumann unless an optimizer asks for less
 
@@ -209,6 +210,7 @@ class _Problem:
             hi.append(np.array([b_hi]))
         self.theta0 = np.concatenate(theta)
         self.lo, self.hi = np.concatenate(lo), np.concatenate(hi)
+        self.init = init
         self.records = []
         self.n_not_converged = 0
         tol = adapter.est.get_params().get("tol")
@@ -296,6 +298,36 @@ class _Problem:
             exact=(base_tol is None or inner_tol >= base_tol) and (
                 linear_tol is None or linear_tol <= _LINEAR_RTOL)))
         return float(value), grad
+
+    def scan(self, fun, per_decade=3):
+        """Coarse start for an l1 ``alpha`` whose initial value the user did not give.
+
+        Evaluates ``alpha_max * 10^(-k / per_decade)``, k = 0, 1, ..., (warm-started from
+        large to small alpha, where the fits are cheap) until the criterion has risen twice
+        in a row or the lower bound is reached, and returns the best point and a first step
+        that stays within half a grid cell. The CV criterion of the Lasso is not convex in
+        alpha: a local descent from an arbitrary start can stop in a shallow local minimum.
+        """
+        i = self.names.index("alpha")
+        best = (np.inf, self.theta0, None)
+        previous, rises = np.inf, 0
+        for k in range(100):
+            t = self.hi[i] - k * np.log(10.0) / per_decade
+            if t < self.lo[i]:
+                break
+            theta = self.theta0.copy()
+            theta[i] = t
+            f, g = fun(theta, None, None)
+            if f < best[0]:
+                best = (f, theta, g)
+            rises = rises + 1 if f > previous else 0
+            previous = f
+            if rises >= 2:
+                break
+        f, theta, g = best
+        gmax = float(np.max(np.abs(g))) if g is not None else 0.0
+        step = 0.5 * np.log(10.0) / per_decade / gmax if gmax > 0 else None
+        return theta, step
 
     def _parallel(self, jobs):
         jobs = list(jobs)
@@ -594,8 +626,15 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
         (guarantees for strongly convex inner problems). "adam": Adam with step
         ``learning_rate``. "gd": fixed-step gradient descent, step halved when the criterion
         increases. "hoag" and "maid" set the inner estimator's ``tol`` themselves.
+    init : {"path", "estimator"}, default="path"
+        Start of an l1 model's ``alpha`` when ``params`` gives no initial value. "path":
+        scan ``alpha_max * 10^(-k/3)``, k = 0, 1, ... (large alphas first, where fits are
+        cheap and warm starts carry over) until the criterion has risen twice in a row, and
+        start from the best point: the CV criterion is not convex in alpha, and a descent
+        from an arbitrary start can stop in a shallow local minimum. "estimator": start from
+        the estimator's ``alpha``. Initial values given in a dict are always used as given.
     max_iter : int, default=50
-        Maximum number of outer iterations.
+        Maximum number of outer iterations (the scan of ``init="path"`` not included).
     tol : float, default=1e-3
         Stop when a step changes every transformed hyperparameter by less than ``tol``
         (1e-3: alpha within 0.1%).
@@ -676,11 +715,12 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
     """
 
     def __init__(self, estimator=None, params=None, *, cv=5, criterion="auto",
-                 optimizer="line_search", max_iter=50, tol=1e-3, learning_rate=None,
-                 linear_solver="auto", noise_level=None, refit=True, n_jobs=None,
-                 random_state=None, verbose=0):
+                 optimizer="line_search", init="path", max_iter=50, tol=1e-3,
+                 learning_rate=None, linear_solver="auto", noise_level=None, refit=True,
+                 n_jobs=None, random_state=None, verbose=0):
         self.estimator = estimator
         self.params = params
+        self.init = init
         self.cv = cv
         self.criterion = criterion
         self.optimizer = optimizer
@@ -719,6 +759,8 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _check_params(self):
         if self.criterion not in CRITERIA:
             raise ValueError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}.")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got "
                              f"{self.optimizer!r}.")
@@ -782,8 +824,14 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
                       f"{_fmt(rec['values'])} criterion={rec['criterion']:.6g} "
                       f"|grad|={rec['grad_norm']:.3g} ({rec['time']:.3f} s)")
                 return out
-        RUNNERS[self.optimizer](fun, problem.theta0.copy(), problem.lo, problem.hi,
-                                int(self.max_iter), float(self.tol), self.learning_rate)
+        theta0, step = problem.theta0.copy(), self.learning_rate
+        if (self.init == "path" and problem.adapter.sparse and "alpha" in problem.names
+                and "alpha" not in problem.init):
+            theta0, first_step = problem.scan(fun)
+            if step is None and self.optimizer != "adam":
+                step = first_step
+        RUNNERS[self.optimizer](fun, theta0, problem.lo, problem.hi, int(self.max_iter),
+                                float(self.tol), step)
         records = problem.records
         if not all(r["exact"] for r in records):
             # inexact evaluations (hoag, maid) may look better than they are: the best one

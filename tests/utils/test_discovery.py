@@ -103,3 +103,11 @@ def test_type_filter_kinds_without_linear_models(kind):
 def test_invalid_type_filter(type_filter):
     with pytest.raises(ValueError, match="type_filter must be among"):
         all_estimators(type_filter=type_filter)
+
+
+def test_all_estimators_exact_list_for_the_model_selection_family():
+    family = [(n, c) for n, c in all_estimators()
+              if c.__module__.startswith("skreg.model_selection")]
+    assert _names(family) == ["ImplicitDiffSearchCV"]
+    # a search is the kind of its estimator: a regressor with the default Lasso
+    assert "ImplicitDiffSearchCV" in _names(all_estimators("regressor"))
