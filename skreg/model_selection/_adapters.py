@@ -193,6 +193,19 @@ class _Adapter:
         """Chain rule from the level derivatives of :meth:`linearize` to ``names``."""
         return [np.atleast_1d(levels[name]) for name in names]
 
+    def refit(self, est, task):
+        """Refit ``est`` on the task's data without ``fit``'s validation; False if this
+        adapter has no such shortcut (``fit`` is then called)."""
+        return False
+
+    def decision(self, est, X):
+        """Predictions the criterion sees: the decision function (a linear score)."""
+        coef = getattr(est, "coef_", None)
+        if coef is not None:
+            b = np.ravel(getattr(est, "intercept_", 0.0))
+            return np.asarray(X @ np.ravel(coef)).ravel() + (float(b[0]) if b.size else 0.0)
+        return np.asarray(est.predict(X), dtype=np.float64).ravel()
+
     def converged(self, est):
         n_iter = getattr(est, "n_iter_", None)
         max_iter = getattr(est, "max_iter", None)
@@ -284,15 +297,33 @@ class _L1Adapter(_Adapter):
         return out
 
 
-class _LassoAdapter(_L1Adapter):
+class _QuadraticL1Adapter(_L1Adapter):
+    """Lasso, ElasticNet, WeightedLasso: refits reuse the fold's prepared problem."""
+
+    def refit(self, est, task):
+        problem = task.state.get("problem")
+        if problem is None:
+            problem = task.state["problem"] = QuadraticProblem(
+                task.X, np.asarray(task.y, dtype=np.float64), task.sw, est.fit_intercept)
+        l1_ratio, weights = est._penalty(task.X.shape[1])
+        res = problem.solve(float(est.alpha), l1_ratio, weights, False,
+                            coef_init=est._warm_coef(task.X.shape[1]),
+                            max_iter=est.max_iter, tol=est.tol)
+        est.coef_, est.intercept_ = res.coef, res.intercept
+        est.n_iter_, est.dual_gap_ = max(res.n_iter, 1), res.dual_gap
+        task.converged = res.converged
+        return True
+
+
+class _LassoAdapter(_QuadraticL1Adapter):
     names = ("alpha",)
 
 
-class _EnetAdapter(_L1Adapter):
+class _EnetAdapter(_QuadraticL1Adapter):
     names = ("alpha", "l1_ratio")
 
 
-class _WeightedAdapter(_L1Adapter):
+class _WeightedAdapter(_QuadraticL1Adapter):
     names = ("alpha", "weights")
     exclusive = (("alpha", "weights"),)
 

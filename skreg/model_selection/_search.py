@@ -19,7 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .._config import _single_threaded_blas
-from .._validation import _check_not_complex, _check_sparse_format, check_bool
+from .._validation import _check_not_complex, _check_sparse_format, _normalize_csc, check_bool
 from .._validation import check_sample_weight as _check_sw
 from ..linear_model._cv import _check_folds
 from ._adapters import _backward, _forward, get_adapter
@@ -88,7 +88,7 @@ def _to_float_X(X):
     _check_sparse_format(X)
     _check_not_complex(X, "X")
     X = check_array(X, accept_sparse=("csc", "csr", "coo"), dtype=np.float64, order="F")
-    return X.tocsc() if sp.issparse(X) else X
+    return _normalize_csc(X) if sp.issparse(X) else X
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,22 +107,22 @@ class _Task:
     y_val_pm: np.ndarray = None
     v: np.ndarray = None
     key: tuple = None
+    state: dict = None
     n_iter: int = 0
     converged: bool = True
     lin: object = field(default=None, repr=False)
 
 
-def _decision(est, X):
-    if hasattr(est, "decision_function"):
-        return np.asarray(est.decision_function(X), dtype=np.float64).ravel()
-    return np.asarray(est.predict(X), dtype=np.float64).ravel()
-
-
 def _fit_task(task, adapter):
+    """Fit a task's model: through ``fit`` the first time (which validates every parameter),
+    then through the adapter's solver shortcut when it has one (no re-validation of the
+    fold's data, the prepared problem reused)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        task.est.fit(task.X, task.y, sample_weight=task.sw)
-    task.converged = adapter.converged(task.est)
+        if task.state is None or not adapter.refit(task.est, task):
+            task.est.fit(task.X, task.y, sample_weight=task.sw)
+            task.state = task.state or {}
+            task.converged = adapter.converged(task.est)
     n_iter = getattr(task.est, "n_iter_", None)
     task.n_iter = int(np.max(n_iter)) if n_iter is not None else 1
     return task
@@ -280,7 +280,7 @@ class _Problem:
                 task.est.set_params(tol=inner_tol)
         tasks = self._parallel(delayed(_fit_task)(t, self.adapter) for t in self.tasks)
         self.tasks = tasks
-        preds = [_decision(t.est, t.X_val) for t in tasks]
+        preds = [self.adapter.decision(t.est, t.X_val) for t in tasks]
         value, gs = self.criterion(tasks, preds)
         rtol = _LINEAR_RTOL if linear_tol is None else min(float(linear_tol), 1e-2)
         grads = self._parallel(
