@@ -92,8 +92,8 @@ def adam(fun, theta, lo, hi, max_iter, tol, learning_rate=None, beta1=0.9, beta2
         _, g = fun(theta, None, None)
 
 
-def hoag(fun, theta, lo, hi, max_iter, tol, learning_rate=None, inner_tol0=1e-3,
-         decrease=0.8, inner_tol_min=1e-10):
+def hoag(fun, theta, lo, hi, max_iter, tol, learning_rate=None, inner_tol0=1e-4,
+         decrease=0.7, inner_tol_min=1e-10):
     """HOAG (Pedregosa, 2016): gradient steps on inexact hypergradients.
 
     The inner solver's relative tolerance and the linear system's relative residual follow
@@ -120,7 +120,7 @@ def hoag(fun, theta, lo, hi, max_iter, tol, learning_rate=None, inner_tol0=1e-3,
         t /= 0.9
 
 
-def maid(fun, theta, lo, hi, max_iter, tol, learning_rate=None, inner_tol0=1e-3,
+def maid(fun, theta, lo, hi, max_iter, tol, learning_rate=None, inner_tol0=1e-4,
          shrink=0.5, tighten=0.1, loosen=1.25, inner_tol_min=1e-12, max_backtracks=4):
     """MAID (Salehi, Mukherjee, Roberts and Ehrhardt, 2023): adaptively inexact descent.
 

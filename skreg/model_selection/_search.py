@@ -30,6 +30,7 @@ LINEAR_SOLVERS = ("auto", "direct", "cg", "neumann")
 INITS = ("path", "estimator")
 _DIRECT_MAX = 2000  # "auto": dense direct solve up to this many differentiated parameters
 _LINEAR_RTOL = 1e-8  # relative residual of CG / Neumann unless an optimizer asks for less
+_SPARSE_TOL = 1e-6  # inner relative duality gap of l1 models during a search, at most
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,8 +199,10 @@ class _Problem:
                 self.masks.append(mask)
                 t = _forward(value[mask], "log")
                 theta.append(t)
-                lo.append(t - 30.0)
-                hi.append(t + 30.0)
+                # a box keeps the inner problems sane: a feature 1e4 times less penalized is
+                # in effect unpenalized, one 1e3 times more is out of the model
+                lo.append(t - np.log(1e4))
+                hi.append(t + np.log(1e3))
                 continue
             self.masks.append(None)
             b_lo, b_hi = self._bounds(name, value, X_ref, y_ref, sw_ref)
@@ -221,6 +224,11 @@ class _Problem:
         self.n_not_converged = 0
         tol = adapter.est.get_params().get("tol")
         self.base_tol = float(tol) if isinstance(tol, numbers.Real) and tol > 0 else None
+        if self.base_tol is not None and adapter.sparse:
+            # A warm-started refit at a nearby alpha already meets a loose relative duality
+            # gap (1e-4 of the null objective) at the previous solution: the criterion would
+            # not move and the hypergradient would describe the old solution.
+            self.base_tol = min(self.base_tol, _SPARSE_TOL)
 
     def _check_value(self, name, value, n_features):
         if name == "weights":
@@ -310,9 +318,10 @@ class _Problem:
 
         Evaluates ``alpha_max * 10^(-k / per_decade)``, k = 0, 1, ..., (warm-started from
         large to small alpha, where the fits are cheap) until the criterion has risen twice
-        in a row or the lower bound is reached, and returns the best point and a first step
-        that stays within half a grid cell. The CV criterion of the Lasso is not convex in
-        alpha: a local descent from an arbitrary start can stop in a shallow local minimum.
+        in a row, or once to more than 1% above the best value, or the lower bound is
+        reached, and returns the best point and a first step that stays within half a grid
+        cell. The CV criterion of the Lasso is not convex in alpha: a local descent from an
+        arbitrary start can stop in a shallow local minimum.
         """
         i = self.names.index("alpha")
         best = (np.inf, self.theta0, None)
@@ -328,7 +337,7 @@ class _Problem:
                 best = (f, theta, g)
             rises = rises + 1 if f > previous else 0
             previous = f
-            if rises >= 2:
+            if rises >= 2 or (rises and f > 1.01 * best[0]):
                 break
         f, theta, g = best
         gmax = float(np.max(np.abs(g))) if g is not None else 0.0
@@ -650,8 +659,9 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
         (ElasticNet, SparseLogisticRegression; learned with ``alpha``), ``weights``
         (WeightedLasso, SqrtLasso: one strength per feature, with ``alpha`` fixed), ``C``
         (LogisticRegression). Pipeline step prefixes (``"lasso__alpha"``) are accepted.
-        None: ``alpha`` (``C`` for LogisticRegression). An l1 ``alpha`` at or above
-        ``alpha_max`` starts at ``alpha_max / 10``.
+        None: ``alpha`` (``C`` for LogisticRegression). How a named l1 ``alpha`` starts is
+        set by ``init``. Per-feature ``weights`` stay within ``[1e-4, 1e3]`` times their
+        initial values.
     cv : int, cross-validation generator or iterable, default=5
         As in GridSearchCV (stratified folds for classifiers). Ignored by "sure".
     criterion : {"auto", "mse", "log_loss", "sure"}, default="auto"
@@ -670,10 +680,15 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
     init : {"path", "estimator"}, default="path"
         Start of an l1 model's ``alpha`` when ``params`` gives no initial value. "path":
         scan ``alpha_max * 10^(-k/3)``, k = 0, 1, ... (large alphas first, where fits are
-        cheap and warm starts carry over) until the criterion has risen twice in a row, and
-        start from the best point: the CV criterion is not convex in alpha, and a descent
-        from an arbitrary start can stop in a shallow local minimum. "estimator": start from
-        the estimator's ``alpha``. Initial values given in a dict are always used as given.
+        cheap and warm starts carry over) until the criterion has risen twice in a row (or
+        once to more than 1% above the best value), and start from the best point: the CV
+        criterion is not convex in alpha, and a descent from an arbitrary start can stop in
+        a shallow local minimum. "estimator": start from
+        the estimator's ``alpha`` (``alpha_max / 10`` if it is at or above ``alpha_max``).
+        Initial values given in a dict are always used as given. During the search the inner
+        l1 models are solved to a relative duality gap of at most 1e-6 (their ``tol`` if
+        smaller): a warm-started refit at a nearby alpha would otherwise stop at the previous
+        solution, and the hypergradient would describe it.
     max_iter : int, default=50
         Maximum number of outer iterations. An iteration may evaluate several points (the
         backtracking of "line_search" and "maid"); the scan of ``init="path"`` comes on top.
@@ -717,7 +732,9 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
         One row per evaluation: the hyperparameters (one key per name; weights as 2-D),
         ``"criterion"``, ``"grad_norm"`` (norm of the hypergradient in transformed units),
         ``"n_inner_iter"`` (inner iterations over the folds), ``"time"`` (wall time of the
-        evaluation, s) and ``"converged"`` (all inner fits converged).
+        evaluation, s), ``"converged"`` (all inner fits converged) and ``"exact"`` (solved at
+        the estimator's accuracy; "hoag" and "maid" also make looser evaluations, which do not
+        compete for ``best_params_``).
     n_iter_ : int
         Number of evaluations (fits of all folds) made.
     n_splits_ : int
