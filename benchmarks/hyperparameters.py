@@ -407,7 +407,11 @@ def plot(payload, path):
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    from matplotlib.ticker import NullFormatter
+
     recs = payload["cases"]
+    names = list(dict.fromkeys(k for rec in recs for k in rec["methods"]))
+    colors = {k: f"C{i}" for i, k in enumerate(names)}  # one color per method everywhere
     ncol = min(3, len(recs))
     nrow = int(np.ceil(len(recs) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.6 * nrow), squeeze=False)
@@ -419,22 +423,37 @@ def plot(payload, path):
                 crit = np.where(tr["exact"], tr["criterion"], np.inf)
                 best = np.minimum.accumulate(crit)
                 ax.step(tr["time"], np.maximum(best / B - 1, 1e-6), where="post",
-                        label=name.replace("ImplicitDiff ", "implicit "))
+                        color=colors[name], label=name.replace("ImplicitDiff ", "implicit "))
             else:
-                ax.plot(e["time_s"], max(e["rel_gap"], 1e-6), "o", label=name)
+                ax.plot(e["time_s"], max(e["rel_gap"], 1e-6), "o", color=colors[name],
+                        label=name)
         ax.axhline(TARGET, color="k", lw=0.8, ls=":")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("seconds")
         ax.set_ylabel("best CV criterion / grid best - 1")
         ax.set_title(rec["case"], fontsize=9)
+        ax.xaxis.set_minor_formatter(NullFormatter())
     for ax in axes.ravel()[len(recs):]:
         ax.axis("off")
-    axes[0, 0].legend(fontsize=6)
+    handles = {}
+    for ax in axes.ravel():
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    axes[0, 0].legend(handles.values(), handles.keys(), fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def replot(json_path):
+    """Redraw the figure of a finished run from its JSON."""
+    import json
+
+    with open(json_path) as handle:
+        payload = json.load(handle)
+    plot(payload, json_path[:-len(".json")] + ".png")
 
 
 def main(argv=None):
