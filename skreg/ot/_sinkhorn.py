@@ -1,0 +1,417 @@
+"""Entropic optimal transport by Sinkhorn's algorithm, stable at any epsilon."""
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._config import _numba_threads
+from ._kernels import (
+    ABSORB,
+    DEGENERATE,
+    _n_blocks,
+    build_kernel,
+    lse_cols,
+    lse_rows,
+    plan_sums,
+    scaling_loop,
+)
+
+METHODS = ("auto", "stabilized", "log")
+#: dense kernels up to this many bytes in "auto" (beyond: the log domain, O(n + m) memory
+#: with a cost given as points)
+_DENSE_BYTES = 2 * 1024**3
+_BOUND = 1e30  # scalings leave [1/bound, bound] -> absorbed into the potentials
+
+
+@dataclass(frozen=True)
+class SinkhornResult:
+    """Outcome of :func:`sinkhorn`.
+
+    The plan is ``P_ij = exp((f_i + g_j - C_ij) / epsilon)`` (rows and columns of zero mass
+    are zero).
+
+    Attributes
+    ----------
+    f, g : ndarray of shape (n,) and (m,)
+        Dual potentials (defined up to ``f + c``, ``g - c``). For a point of zero mass the
+        potential is the entropic c-transform of the other one (finite).
+    plan : ndarray of shape (n, m) or None
+        The transport plan; None when it was not formed (``return_plan=False``, or a cost
+        given as points whose plan would not fit in memory): use :meth:`plan_rows`.
+    cost : float
+        Transport cost ``<P, C>``.
+    objective : float
+        Dual objective ``<f, a> + <g, b> - epsilon sum_ij P_ij``, equal at convergence to
+        the primal ``<P, C> + epsilon sum_ij P_ij (log P_ij - 1)`` (POT's entropic problem,
+        same plan as with ``KL(P | a b^T)``) up to the error of the marginals.
+    n_iter : int
+        Sinkhorn iterations (pairs of half-updates) over all epsilon stages.
+    converged : bool
+        Whether the final L1 marginal error is at most ``tol``.
+    marginal_error_a, marginal_error_b : float
+        ``||P 1 - a||_1`` and ``||P^T 1 - b||_1``.
+    epsilon : float
+    method : str
+        "stabilized" or "log".
+    n_absorptions : int
+        Kernel rebuilds (stabilized method), epsilon stages included.
+    """
+
+    f: np.ndarray
+    g: np.ndarray
+    plan: object
+    cost: float
+    objective: float
+    n_iter: int
+    converged: bool
+    marginal_error_a: float
+    marginal_error_b: float
+    epsilon: float
+    method: str
+    n_absorptions: int
+    _cost_args: tuple = None
+
+    def plan_rows(self, start, stop):
+        """Rows ``start:stop`` of the plan, computed from the potentials."""
+        C, X, Y, fly = self._cost_args
+        f = self.f[start:stop]
+        sub_C = C if fly else C[start:stop]
+        sub_X = X[start:stop] if fly else X
+        K = np.empty((len(f), len(self.g)))
+        with _numba_threads():
+            build_kernel(sub_C, sub_X, Y, fly, f, self.g, self.epsilon, K)
+        return K
+
+
+def _check_weights(w, n, name):
+    if w is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(w)
+    if np.iscomplexobj(w):
+        raise TypeError(f"{name} must be real, got complex values.")
+    if w.dtype == object or not np.issubdtype(w.dtype, np.number):
+        raise TypeError(f"{name} must be numeric, got dtype {w.dtype}.")
+    w = np.array(w, dtype=np.float64).ravel() if w.ndim <= 1 else None
+    if w is None:
+        raise ValueError(f"{name} must be 1-D.")
+    if w.shape[0] != n:
+        raise ValueError(f"{name} has {w.shape[0]} entries, the cost has {n} on that side.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if np.any(w < 0):
+        raise ValueError(f"{name} must be non-negative.")
+    if w.sum() <= 0:
+        raise ValueError(f"{name} must have a positive total mass.")
+    return w
+
+
+def _check_points(P, name):
+    P = np.asarray(P)
+    if np.iscomplexobj(P):
+        raise TypeError(f"{name} must be real, got complex values.")
+    if P.ndim == 1:
+        P = P[:, None]
+    if P.ndim != 2 or P.shape[0] == 0 or P.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array of points, got shape "
+                         f"{P.shape}.")
+    P = np.ascontiguousarray(P, dtype=np.float64)
+    if not np.all(np.isfinite(P)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return P
+
+
+def _check_cost(C):
+    """``(C, X, Y, on_the_fly)`` from a matrix or ``(X, Y[, "sqeuclidean"])``."""
+    if isinstance(C, tuple):
+        if len(C) == 3:
+            X, Y, metric = C
+            if metric != "sqeuclidean":
+                raise ValueError(f'only metric="sqeuclidean" is computed on the fly, got '
+                                 f'{metric!r}: pass the cost matrix instead.')
+        elif len(C) == 2:
+            X, Y = C
+        else:
+            raise ValueError("a cost given as points is (X, Y) or (X, Y, 'sqeuclidean').")
+        X, Y = _check_points(X, "X"), _check_points(Y, "Y")
+        if X.shape[1] != Y.shape[1]:
+            raise ValueError(f"X and Y must have the same number of columns, got "
+                             f"{X.shape[1]} and {Y.shape[1]}.")
+        return np.zeros((1, 1)), X, Y, True
+    C = np.asarray(C)
+    if np.iscomplexobj(C):
+        raise TypeError("C must be real, got complex values.")
+    if C.ndim != 2 or C.shape[0] == 0 or C.shape[1] == 0:
+        raise ValueError(f"C must be a non-empty 2-D cost matrix, got shape {C.shape}.")
+    C = np.ascontiguousarray(C, dtype=np.float64)
+    if not np.all(np.isfinite(C)):
+        raise ValueError("C contains NaN or infinity.")
+    empty = np.zeros((1, 1))
+    return C, empty, empty, False
+
+
+def _positive(value, name, integer=False):
+    kind = numbers.Integral if integer else numbers.Real
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"{name} must be {'an int' if integer else 'a number'}, got {value!r}.")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be positive and finite, got {value}.")
+
+
+def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, check_every=10,
+             epsilon_scaling=0.5, init=None, return_plan=True):
+    r"""Entropic optimal transport between two discrete measures, at any epsilon.
+
+    Solves
+
+    .. math::
+
+        \min_{P \ge 0,\ P 1 = a,\ P^\top 1 = b} \langle P, C\rangle
+        + \varepsilon \sum_{ij} P_{ij} (\log P_{ij} - 1)
+
+    by Sinkhorn's algorithm on the dual potentials, with the plan
+    :math:`P_{ij} = \exp((f_i + g_j - C_{ij})/\varepsilon)`. Two methods, both stable at any
+    ``epsilon``:
+
+    - ``"stabilized"``: the scaling iterations ``u = a / K v``, ``v = b / K^T u`` on the
+      kernel ``K = exp((f + g - C) / epsilon)`` (two matrix-vector products per iteration, no
+      exponential), whose scalings are absorbed into ``f, g`` (and ``K`` rebuilt) when they
+      leave ``[1e-30, 1e30]`` (Schmitzer, 2019);
+    - ``"log"``: log-sum-exp updates of ``f`` and ``g`` (an exponential per entry per
+      iteration; with ``C = (X, Y)`` the squared distances are computed on the fly, so memory
+      is ``O(n + m)``).
+
+    ``epsilon_scaling`` solves a decreasing sequence of epsilons (each warm-started from the
+    previous potentials) down to ``epsilon``: small epsilons converge in far fewer
+    iterations. Convergence is the L1 error of the marginals, checked every ``check_every``
+    iterations.
+
+    Parameters
+    ----------
+    a : array-like of shape (n,) or None
+        Source weights (non-negative); None means uniform.
+    b : array-like of shape (m,) or None
+        Target weights, with the same total mass as ``a`` (up to 1e-8 relative).
+    C : array-like of shape (n, m), or tuple ``(X, Y)`` / ``(X, Y, "sqeuclidean")``
+        Cost matrix, or points whose squared Euclidean distances are the cost.
+    epsilon : float
+        Entropic regularization, in the units of the cost (POT's ``reg``).
+    method : {"auto", "stabilized", "log"}, default="auto"
+        "auto": "stabilized" when the dense kernel fits in 2 GiB, else "log".
+    tol : float, default=1e-6
+        Target L1 error of the marginals, relative to the total mass.
+    max_iter : int, default=100000
+        Maximum number of iterations over all stages.
+    check_every : int, default=10
+        Iterations between marginal checks.
+    epsilon_scaling : float or None, default=0.5
+        Factor in (0, 1) between successive epsilons, starting from the cost's range; None
+        solves at ``epsilon`` directly.
+    init : tuple of ndarray (f, g), default=None
+        Initial potentials (a previous result's ``f, g``), e.g. for a nearby problem.
+    return_plan : bool, default=True
+        Form the plan (n x m floats).
+
+    Returns
+    -------
+    result : SinkhornResult
+
+    See Also
+    --------
+    ot.sinkhorn : POT's Sinkhorn (same plan; its kernel version fails at small epsilon).
+
+    References
+    ----------
+    B. Schmitzer, "Stabilized sparse scaling algorithms for entropy regularized transport
+    problems", SIAM J. Sci. Comput. 41(3), 2019. M. Cuturi, "Sinkhorn distances: lightspeed
+    computation of optimal transport", NeurIPS 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skreg.ot import sinkhorn
+    >>> x = np.array([[0.0], [1.0], [2.0]])
+    >>> y = np.array([[0.5], [2.5]])
+    >>> res = sinkhorn(None, [0.5, 0.5], (x, y), epsilon=0.01)
+    >>> res.plan.round(3)
+    array([[0.333, 0.   ],
+           [0.167, 0.167],
+           [0.   , 0.333]])
+    >>> res.converged
+    True
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    C, X, Y, fly = _check_cost(C)
+    n, m = (X.shape[0], Y.shape[0]) if fly else C.shape
+    a = _check_weights(a, n, "a")
+    b = _check_weights(b, m, "b")
+    if abs(a.sum() - b.sum()) > 1e-8 * max(a.sum(), b.sum()):
+        raise ValueError(f"a and b must have the same total mass, got {a.sum()!r} and "
+                         f"{b.sum()!r} (normalize them, or use unbalanced transport).")
+    _positive(epsilon, "epsilon")
+    _positive(tol, "tol")
+    _positive(max_iter, "max_iter", integer=True)
+    _positive(check_every, "check_every", integer=True)
+    if epsilon_scaling is not None:
+        _positive(epsilon_scaling, "epsilon_scaling")
+        if epsilon_scaling >= 1:
+            raise ValueError(f"epsilon_scaling must be in (0, 1), got {epsilon_scaling}.")
+    if method == "auto":
+        method = "stabilized" if (not fly or 8 * n * m <= _DENSE_BYTES) else "log"
+    mass = a.sum()
+    # points of zero mass take no part; their potentials are c-transforms at the end
+    ia, jb = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
+    sub = _Subproblem(C, X, Y, fly, ia, jb, n, m)
+    a_s, b_s = a[ia], b[jb]
+    if init is not None:
+        f, g = (np.array(p, dtype=np.float64) for p in init)
+        if f.shape != (n,) or g.shape != (m,) or not (np.all(np.isfinite(f))
+                                                        and np.all(np.isfinite(g))):
+            raise ValueError(f"init must be finite potentials of shapes ({n},) and ({m},).")
+        f, g = f[ia], g[jb]
+    else:
+        f, g = np.zeros(len(ia)), np.zeros(len(jb))
+    epsilons = _schedule(sub, epsilon, epsilon_scaling)
+    tol_abs = tol * mass
+    n_iter, n_abs = 0, 0
+    err = np.inf
+    with _numba_threads():
+        for k, eps in enumerate(epsilons):
+            last = k == len(epsilons) - 1
+            stage_tol = tol_abs if last else max(tol_abs, 1e-2 * mass)
+            budget = max_iter - n_iter
+            if method == "stabilized":
+                f, g, it, err, absorbed = _stabilized(sub, a_s, b_s, f, g, eps, stage_tol,
+                                                      budget, check_every)
+                n_abs += absorbed
+            else:
+                f, g, it, err = _log_domain(sub, a_s, b_s, f, g, eps, stage_tol, budget,
+                                            check_every)
+            n_iter += it
+            if n_iter >= max_iter:
+                break
+        # final state: exact marginals, cost and objective, from the potentials
+        rows, cols = np.empty(len(ia)), np.empty(len(jb))
+        cost = plan_sums(*sub.args(), f, g, epsilon, rows, cols, _n_blocks(len(ia)))
+        err_a = float(np.abs(rows - a_s).sum() + a[a == 0].sum())
+        err_b = float(np.abs(cols - b_s).sum())
+        objective = float(f @ a_s + g @ b_s - epsilon * rows.sum())
+        f_full, g_full = sub.extend(f, g, epsilon)
+        plan = None
+        if return_plan and 8 * n * m <= _DENSE_BYTES * (1 if fly else 4):
+            plan = np.zeros((n, m))
+            K = np.empty((len(ia), len(jb)))
+            build_kernel(*sub.args(), f, g, epsilon, K)
+            plan[np.ix_(ia, jb)] = K
+    converged = max(err_a, err_b) <= tol_abs
+    return SinkhornResult(f_full, g_full, plan, float(cost), objective, int(n_iter),
+                          bool(converged), err_a, err_b, float(epsilon), method, int(n_abs),
+                          (C, X, Y, fly))
+
+
+class _Subproblem:
+    """The cost restricted to the points of positive mass (no copy when none is zero)."""
+
+    def __init__(self, C, X, Y, fly, ia, jb, n, m):
+        self.full = (C, X, Y, fly)
+        self.ia, self.jb = ia, jb
+        whole = len(ia) == n and len(jb) == m
+        if fly:
+            self.C, self.X, self.Y = C, (X if whole else X[ia]), (Y if whole else Y[jb])
+        else:
+            self.C = C if whole else np.ascontiguousarray(C[np.ix_(ia, jb)])
+            self.X, self.Y = X, Y
+        self.fly = fly
+
+    def args(self):
+        return self.C, self.X, self.Y, self.fly
+
+    def cost_range(self):
+        if not self.fly:
+            return float(self.C.max() - self.C.min())
+        lo = np.minimum(self.X.min(axis=0), self.Y.min(axis=0))
+        hi = np.maximum(self.X.max(axis=0), self.Y.max(axis=0))
+        return float(np.sum((hi - lo) ** 2))
+
+    def extend(self, f, g, eps):
+        """Potentials on all points: c-transforms for the points of zero mass."""
+        C, X, Y, fly = self.full
+        n = X.shape[0] if fly else C.shape[0]
+        m = Y.shape[0] if fly else C.shape[1]
+        if len(f) == n and len(g) == m:
+            return f, g
+        f_full, g_full = np.empty(n), np.empty(m)
+        g_full[self.jb], f_full[self.ia] = g, f
+        if len(f) < n:  # f_i = -eps LSE_j((g_j - C_ij)/eps) over the positive-mass j
+            Cs = C[:, self.jb] if not fly else C
+            Ys = Y[self.jb] if fly else Y
+            out = np.empty(n)
+            lse_rows(np.ascontiguousarray(Cs), X, Ys, fly, g, eps, np.zeros(n), out)
+            mask = np.ones(n, bool)
+            mask[self.ia] = False
+            f_full[mask] = out[mask]
+        if len(g) < m:
+            Cs = C[self.ia] if not fly else C
+            Xs = X[self.ia] if fly else X
+            out = np.empty(m)
+            lse_cols(np.ascontiguousarray(Cs), Xs, Y, fly, f, eps, np.zeros(m), out,
+                     _n_blocks(len(f)))
+            mask = np.ones(m, bool)
+            mask[self.jb] = False
+            g_full[mask] = out[mask]
+        return f_full, g_full
+
+
+def _schedule(sub, epsilon, factor):
+    if factor is None:
+        return [epsilon]
+    start = max(sub.cost_range(), epsilon)
+    eps = [epsilon]
+    while eps[-1] / factor < start:
+        eps.append(eps[-1] / factor)
+    return eps[::-1]
+
+
+def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every):
+    n, m = len(a), len(b)
+    K = np.empty((n, m))
+    u, v = np.ones(n), np.ones(m)
+    it_total, absorbed = 0, 0
+    blocks = _n_blocks(n)
+    while True:
+        build_kernel(*sub.args(), f, g, eps, K)
+        absorbed += 1
+        u[:], v[:] = 1.0, 1.0
+        it, err, code = scaling_loop(K, a, b, u, v, max(budget - it_total, 0), check_every,
+                                     tol, _BOUND, blocks)
+        it_total += it
+        f = f + eps * np.log(u)
+        g = g + eps * np.log(v)
+        if code == DEGENERATE and it_total < budget:
+            # a row of K underflowed: one exact log-domain step, then a new kernel
+            lse_cols(*sub.args(), f, eps, np.log(b), g, blocks)
+            lse_rows(*sub.args(), g, eps, np.log(a), f)
+            it_total += 1
+            continue
+        if code != ABSORB or it_total >= budget:
+            return f, g, it_total, err, absorbed
+
+
+def _log_domain(sub, a, b, f, g, eps, tol, budget, check_every):
+    log_a, log_b = np.log(a), np.log(b)
+    blocks = _n_blocks(len(a))
+    rows, cols = np.empty(len(a)), np.empty(len(b))
+    err = np.inf
+    it = 0
+    while it < budget:
+        lse_cols(*sub.args(), f, eps, log_b, g, blocks)
+        lse_rows(*sub.args(), g, eps, log_a, f)
+        it += 1
+        if it % check_every == 0 or it >= budget:
+            # after the f-update the rows are exact: measure the columns
+            plan_sums(*sub.args(), f, g, eps, rows, cols, blocks)
+            err = float(np.abs(cols - b).sum())
+            if err <= tol:
+                break
+    return f, g, it, err
