@@ -53,9 +53,13 @@ class SinkhornResult:
         ``||P 1 - a||_1`` and ``||P^T 1 - b||_1``.
     epsilon : float
     method : str
-        "stabilized" or "log".
+        "stabilized", "log" or "sns" (:func:`sinkhorn_newton_sparse`).
     n_absorptions : int
         Kernel rebuilds (stabilized method), epsilon stages included.
+    n_newton : int
+        Newton steps (:func:`sinkhorn_newton_sparse`; 0 otherwise).
+    dual_history : ndarray or None
+        Dual objective after the warm-up and after every Newton step (non-decreasing).
     """
 
     f: np.ndarray
@@ -71,6 +75,8 @@ class SinkhornResult:
     method: str
     n_absorptions: int
     _cost_args: tuple = None
+    n_newton: int = 0
+    dual_history: np.ndarray = None
 
     def plan_rows(self, start, stop):
         """Rows ``start:stop`` of the plan, computed from the potentials."""
@@ -242,72 +248,98 @@ def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, che
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
-    C, X, Y, fly = _check_cost(C)
-    n, m = (X.shape[0], Y.shape[0]) if fly else C.shape
-    a = _check_weights(a, n, "a")
-    b = _check_weights(b, m, "b")
-    if abs(a.sum() - b.sum()) > 1e-8 * max(a.sum(), b.sum()):
-        raise ValueError(f"a and b must have the same total mass, got {a.sum()!r} and "
-                         f"{b.sum()!r} (normalize them, or use unbalanced transport).")
-    _positive(epsilon, "epsilon")
-    _positive(tol, "tol")
-    _positive(max_iter, "max_iter", integer=True)
+    pb = _Problem(a, b, C, epsilon, tol, max_iter, init)
     _positive(check_every, "check_every", integer=True)
     if epsilon_scaling is not None:
         _positive(epsilon_scaling, "epsilon_scaling")
         if epsilon_scaling >= 1:
             raise ValueError(f"epsilon_scaling must be in (0, 1), got {epsilon_scaling}.")
     if method == "auto":
-        method = "stabilized" if (not fly or 8 * n * m <= _DENSE_BYTES) else "log"
-    mass = a.sum()
-    # points of zero mass take no part; their potentials are c-transforms at the end
-    ia, jb = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
-    sub = _Subproblem(C, X, Y, fly, ia, jb, n, m)
-    a_s, b_s = a[ia], b[jb]
-    if init is not None:
-        f, g = (np.array(p, dtype=np.float64) for p in init)
-        if f.shape != (n,) or g.shape != (m,) or not (np.all(np.isfinite(f))
-                                                        and np.all(np.isfinite(g))):
-            raise ValueError(f"init must be finite potentials of shapes ({n},) and ({m},).")
-        f, g = f[ia], g[jb]
-    else:
-        f, g = np.zeros(len(ia)), np.zeros(len(jb))
-    epsilons = _schedule(sub, epsilon, epsilon_scaling)
-    tol_abs = tol * mass
-    n_iter, n_abs = 0, 0
-    err = np.inf
+        method = "stabilized" if (not pb.fly or 8 * pb.n * pb.m <= _DENSE_BYTES) else "log"
     with _numba_threads():
-        for k, eps in enumerate(epsilons):
-            last = k == len(epsilons) - 1
-            stage_tol = tol_abs if last else max(tol_abs, 1e-2 * mass)
-            budget = max_iter - n_iter
-            if method == "stabilized":
-                f, g, it, err, absorbed = _stabilized(sub, a_s, b_s, f, g, eps, stage_tol,
-                                                      budget, check_every)
-                n_abs += absorbed
-            else:
-                f, g, it, err = _log_domain(sub, a_s, b_s, f, g, eps, stage_tol, budget,
-                                            check_every)
-            n_iter += it
-            if n_iter >= max_iter:
-                break
-        # final state: exact marginals, cost and objective, from the potentials
-        rows, cols = np.empty(len(ia)), np.empty(len(jb))
-        cost = plan_sums(*sub.args(), f, g, epsilon, rows, cols, _n_blocks(len(ia)))
-        err_a = float(np.abs(rows - a_s).sum() + a[a == 0].sum())
-        err_b = float(np.abs(cols - b_s).sum())
-        objective = float(f @ a_s + g @ b_s - epsilon * rows.sum())
-        f_full, g_full = sub.extend(f, g, epsilon)
+        f, g, n_iter, n_abs = _run_sinkhorn(pb, pb.f0, pb.g0, epsilon, method, pb.tol_abs,
+                                            max_iter, check_every, epsilon_scaling)
+        return pb.result(f, g, method, n_iter, n_abs, return_plan)
+
+
+def _run_sinkhorn(pb, f, g, epsilon, method, tol_abs, max_iter, check_every, scaling):
+    """Sinkhorn stages on the positive-mass subproblem: ``(f, g, n_iter, n_absorptions)``."""
+    n_iter, n_abs = 0, 0
+    epsilons = _schedule(pb.sub, epsilon, scaling)
+    for k, eps in enumerate(epsilons):
+        last = k == len(epsilons) - 1
+        stage_tol = tol_abs if last else max(tol_abs, 1e-2 * pb.mass)
+        budget = max_iter - n_iter
+        if method == "stabilized":
+            f, g, it, _, absorbed = _stabilized(pb.sub, pb.a_s, pb.b_s, f, g, eps, stage_tol,
+                                                budget, check_every)
+            n_abs += absorbed
+        else:
+            f, g, it, _ = _log_domain(pb.sub, pb.a_s, pb.b_s, f, g, eps, stage_tol, budget,
+                                      check_every)
+        n_iter += it
+        if n_iter >= max_iter:
+            break
+    return f, g, n_iter, n_abs
+
+
+class _Problem:
+    """Validated inputs of an entropic OT solve, restricted to the points of positive mass,
+    and the construction of its result."""
+
+    def __init__(self, a, b, C, epsilon, tol, max_iter, init):
+        C, X, Y, fly = _check_cost(C)
+        n, m = (X.shape[0], Y.shape[0]) if fly else C.shape
+        a = _check_weights(a, n, "a")
+        b = _check_weights(b, m, "b")
+        if abs(a.sum() - b.sum()) > 1e-8 * max(a.sum(), b.sum()):
+            raise ValueError(f"a and b must have the same total mass, got {a.sum()!r} and "
+                             f"{b.sum()!r} (normalize them, or use unbalanced transport).")
+        _positive(epsilon, "epsilon")
+        _positive(tol, "tol")
+        _positive(max_iter, "max_iter", integer=True)
+        self.C, self.X, self.Y, self.fly = C, X, Y, fly
+        self.n, self.m, self.a, self.b = n, m, a, b
+        self.epsilon, self.mass = float(epsilon), float(a.sum())
+        self.tol_abs = tol * self.mass
+        # points of zero mass take no part; their potentials are c-transforms at the end
+        self.ia, self.jb = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
+        self.sub = _Subproblem(C, X, Y, fly, self.ia, self.jb, n, m)
+        self.a_s, self.b_s = a[self.ia], b[self.jb]
+        if init is not None:
+            f, g = (np.array(p, dtype=np.float64) for p in init)
+            if f.shape != (n,) or g.shape != (m,) or not (np.all(np.isfinite(f))
+                                                            and np.all(np.isfinite(g))):
+                raise ValueError(f"init must be finite potentials of shapes ({n},) and "
+                                 f"({m},).")
+            self.f0, self.g0 = f[self.ia], g[self.jb]
+        else:
+            self.f0, self.g0 = np.zeros(len(self.ia)), np.zeros(len(self.jb))
+
+    def sums(self, f, g):
+        """Row sums, column sums, ``<P, C>`` and the dual objective at ``(f, g)``."""
+        rows, cols = np.empty(len(f)), np.empty(len(g))
+        cost = plan_sums(*self.sub.args(), f, g, self.epsilon, rows, cols, _n_blocks(len(f)))
+        dual = float(f @ self.a_s + g @ self.b_s - self.epsilon * rows.sum())
+        return rows, cols, float(cost), dual
+
+    def result(self, f, g, method, n_iter, n_abs, return_plan, **extra):
+        """The result at ``(f, g)``: exact marginals, cost and objective from the potentials."""
+        eps, n, m = self.epsilon, self.n, self.m
+        rows, cols, cost, dual = self.sums(f, g)
+        err_a = float(np.abs(rows - self.a_s).sum())
+        err_b = float(np.abs(cols - self.b_s).sum())
+        f_full, g_full = self.sub.extend(f, g, eps)
         plan = None
-        if return_plan and 8 * n * m <= _DENSE_BYTES * (1 if fly else 4):
+        if return_plan and 8 * n * m <= _DENSE_BYTES * (1 if self.fly else 4):
             plan = np.zeros((n, m))
-            K = np.empty((len(ia), len(jb)))
-            build_kernel(*sub.args(), f, g, epsilon, K)
-            plan[np.ix_(ia, jb)] = K
-    converged = max(err_a, err_b) <= tol_abs
-    return SinkhornResult(f_full, g_full, plan, float(cost), objective, int(n_iter),
-                          bool(converged), err_a, err_b, float(epsilon), method, int(n_abs),
-                          (C, X, Y, fly))
+            K = np.empty((len(self.ia), len(self.jb)))
+            build_kernel(*self.sub.args(), f, g, eps, K)
+            plan[np.ix_(self.ia, self.jb)] = K
+        converged = max(err_a, err_b) <= self.tol_abs
+        return SinkhornResult(f_full, g_full, plan, cost, dual, int(n_iter), bool(converged),
+                              err_a, err_b, eps, method, int(n_abs),
+                              (self.C, self.X, self.Y, self.fly), **extra)
 
 
 class _Subproblem:
