@@ -83,7 +83,7 @@ def sinkhorn_newton_sparse(a, b, C, epsilon, *, tol=1e-6, max_iter=100, warmup_t
 
     Returns
     -------
-    result : SinkhornResult
+    result : OTResult
         With ``method="sns"``, ``n_iter`` the warm-up Sinkhorn iterations, ``n_newton`` the
         Newton steps and ``dual_history`` the dual objective along them.
 

@@ -25,11 +25,11 @@ _BOUND = 1e30  # scalings leave [1/bound, bound] -> absorbed into the potentials
 
 
 @dataclass(frozen=True)
-class SinkhornResult:
-    """Outcome of :func:`sinkhorn`.
+class OTResult:
+    """Outcome of an optimal transport solver of :mod:`skreg.ot`.
 
-    The plan is ``P_ij = exp((f_i + g_j - C_ij) / epsilon)`` (rows and columns of zero mass
-    are zero).
+    For the entropic solvers the plan is ``P_ij = exp((f_i + g_j - C_ij) / epsilon)`` (rows
+    and columns of zero mass are zero); other solvers state their plan.
 
     Attributes
     ----------
@@ -73,13 +73,15 @@ class SinkhornResult:
     marginal_error_b: float
     epsilon: float
     method: str
-    n_absorptions: int
-    _cost_args: tuple = None
+    n_absorptions: int = 0
     n_newton: int = 0
     dual_history: np.ndarray = None
+    _cost_args: tuple = None
 
     def plan_rows(self, start, stop):
-        """Rows ``start:stop`` of the plan, computed from the potentials."""
+        """Rows ``start:stop`` of an entropic plan, computed from the potentials."""
+        if self._cost_args is None:
+            return np.asarray(self.plan[start:stop])
         C, X, Y, fly = self._cost_args
         f = self.f[start:stop]
         sub_C = C if fly else C[start:stop]
@@ -220,7 +222,7 @@ def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, che
 
     Returns
     -------
-    result : SinkhornResult
+    result : OTResult
 
     See Also
     --------
@@ -337,9 +339,9 @@ class _Problem:
             build_kernel(*self.sub.args(), f, g, eps, K)
             plan[np.ix_(self.ia, self.jb)] = K
         converged = max(err_a, err_b) <= self.tol_abs
-        return SinkhornResult(f_full, g_full, plan, cost, dual, int(n_iter), bool(converged),
-                              err_a, err_b, eps, method, int(n_abs),
-                              (self.C, self.X, self.Y, self.fly), **extra)
+        return OTResult(f_full, g_full, plan, cost, dual, int(n_iter), bool(converged), err_a,
+                        err_b, eps, method, int(n_abs), _cost_args=(self.C, self.X, self.Y,
+                                                                    self.fly), **extra)
 
 
 class _Subproblem:
