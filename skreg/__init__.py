@@ -30,12 +30,14 @@ from .greedy import WeightedOMP, WeightedOMPCV, weighted_omp
 from .graph import GraphLaplacianRegression, LaplacianRidge
 from .cauchy_schwarz import CSRegression, CSRegressionCV
 from .model_selection import ImplicitDiffSearchCV, hypergradient
+from .ot import EntropicOTMapper
 
 __all__ = [
     "CSRegression",
     "CSRegressionCV",
     "ElasticNet",
     "ElasticNetCV",
+    "EntropicOTMapper",
     "GraphLaplacianRegression",
     "ImplicitDiffSearchCV",
     "LADLasso",

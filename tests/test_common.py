@@ -51,6 +51,7 @@ MEANINGFUL_PARAMS = {
     "CSRegressionCV": dict(prior="ternary", n_alphas=4, cv=3, max_iter=20_000),
     "ElasticNet": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
     "ElasticNetCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
+    "EntropicOTMapper": dict(epsilon=0.05, n_reference=40, tol=1e-11, random_state=0),
     "GraphLaplacianRegression": dict(alpha=0.1, penalty="l1", fit_intercept=True, tol=1e-10),
     "ImplicitDiffSearchCV": dict(estimator=Lasso(alpha=1e-3, tol=1e-12, max_iter=10_000),
                                  cv=3, init="estimator", max_iter=3),
@@ -86,6 +87,22 @@ SEMI_SUPERVISED = {"LaplacianRidge"}
 # Penalties that couple coefficients (a graph on the features): the coefficient of a column
 # that carries no information is set by its neighbours, not by shrinkage to zero.
 COUPLED_COEFFICIENTS = {"GraphLaplacianRegression"}
+
+
+def _is_transformer(est):
+    """Unsupervised transformers (no y, no coefficients): the y and model cases differ."""
+    return hasattr(est, "transform") and not hasattr(est, "predict")
+
+
+def _output(est, X):
+    """What a fitted estimator returns for X: predictions, or the transformed data."""
+    return est.transform(X) if _is_transformer(est) else est.predict(X)
+
+
+def _coef_or_output(est, X):
+    """The fitted coefficients, or for a transformer its output on X."""
+    model = _fitted(est)
+    return model.coef_ if hasattr(model, "coef_") else est.transform(X)
 
 
 def _fitted(est):
@@ -198,6 +215,8 @@ def test_meaningful_instance_gives_nonzero_model(name):
     # The sample-weight equivalence checks only test something if the model is not w = 0.
     if not has_fit_parameter(_meaningful(name), "sample_weight"):
         pytest.skip("no sample_weight: scikit-learn's weight checks do not run")
+    if _is_transformer(_meaningful(name)):
+        pytest.skip("a transformer has no coefficients that could be all zero")
     est = _sample_weight_check_fit(_meaningful(name))
     assert np.count_nonzero(_fitted(est).coef_) >= 3
     if hasattr(est, "alphas_"):  # CV chose a model below alpha_max
@@ -256,6 +275,8 @@ def case_inf_X(est, X, y):
 
 
 def case_nan_y(est, X, y):
+    if _is_transformer(est):
+        pytest.skip("unsupervised transformer: y is ignored")
     y = np.array(y, dtype=np.float64)
     y[3] = np.nan
     if type(est).__name__ in SEMI_SUPERVISED:
@@ -272,6 +293,8 @@ def case_complex_X(est, X, y):
 
 
 def case_complex_y(est, X, y):
+    if _is_transformer(est):
+        pytest.skip("unsupervised transformer: y is ignored")
     _bad(est, X, y + 1j, ValueError, "[Cc]omplex")
 
 
@@ -294,19 +317,30 @@ def case_X_1d(est, X, y):
 
 
 def case_y_2d(est, X, y):
+    if _is_transformer(est):
+        pytest.skip("unsupervised transformer: y is ignored")
     _bad(est, X, np.column_stack([y, y]), ValueError, "1d|1-D|one column|shape")
 
 
 def case_y_none(est, X, y):
+    if _is_transformer(est):
+        pytest.skip("unsupervised transformer: y is ignored")
     _bad(est, X, None, ValueError, "requires y")
 
 
 def case_length_mismatch(est, X, y):
+    if _is_transformer(est):
+        pytest.skip("unsupervised transformer: y is ignored")
     _bad(est, X, y[:-1], ValueError, "inconsistent numbers of samples")
 
 
 def case_one_sample(est, X, y):
     name = type(est).__name__
+    if _is_transformer(est):
+        _fit_quiet(est, X[:1], y[:1])
+        out = est.transform(X[:3])
+        assert out.shape == (3, X.shape[1]) and np.all(np.isfinite(out))
+        return
     if is_classifier(est):
         _bad(est, X[:1], y[:1], ValueError, "binary.*1 class")
     elif name.endswith("CV"):
@@ -320,6 +354,8 @@ def case_one_sample(est, X, y):
 
 
 def case_constant_y(est, X, y):
+    if _is_transformer(est):
+        pytest.skip("unsupervised transformer: y is ignored")
     if is_classifier(est):
         _bad(est, X, np.zeros_like(y), ValueError, "binary.*1 class")
         return
@@ -333,6 +369,9 @@ def case_constant_column(est, X, y):
     X = np.array(X)
     X[:, 1] = 3.0
     _fit_quiet(est, X, y)
+    if _is_transformer(est):
+        assert np.all(np.isfinite(est.transform(X)))
+        return
     assert np.count_nonzero(_fitted(est).coef_) > 0
     if type(est).__name__ in COUPLED_COEFFICIENTS:
         # centred away by the intercept: the fit is that of a zero column
@@ -347,9 +386,9 @@ def case_constant_column(est, X, y):
 def case_wrong_n_features_at_predict(est, X, y):
     _fit_quiet(est, X, y)
     with pytest.raises(ValueError, match="features"):
-        est.predict(X[:, :-1])
+        _output(est, X[:, :-1])
     with pytest.raises(ValueError, match="features"):
-        est.predict(np.hstack([X, X[:, :1]]))
+        _output(est, np.hstack([X, X[:, :1]]))
 
 
 def _sw_case(est, X, y, sw, exc, match):
@@ -389,7 +428,7 @@ def _unsupported_sparse_case(fmt):
             est.fit(Xs, y)
         _fit_quiet(est, X, y)
         with pytest.raises(TypeError, match=f"'{fmt}'"):
-            est.predict(Xs)
+            _output(est, Xs)
 
     case.__name__ = f"case_unsupported_sparse_{fmt}"
     return case
@@ -503,7 +542,7 @@ def test_bad_input(name, case):
 
 
 def _predictions(est, X):
-    out = [est.predict(X)]
+    out = [_output(est, X)]
     for method in ("decision_function", "predict_proba"):
         if hasattr(est, method):
             out.append(getattr(est, method)(X))
@@ -518,7 +557,7 @@ def test_pickle_round_trip(name):
     est2 = pickle.loads(pickle.dumps(est))
     for a, b in zip(_predictions(est, X), _predictions(est2, X)):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(_fitted(est).coef_, _fitted(est2).coef_)
+    np.testing.assert_array_equal(_coef_or_output(est, X), _coef_or_output(est2, X))
 
 
 @pytest.mark.parametrize("name", _estimator_params())
@@ -527,8 +566,11 @@ def test_clone_refit_is_deterministic(name):
     X, y = _make_data(est)
     _fit_quiet(est, X, y)
     est2 = _fit_quiet(clone(est), X, y)
-    np.testing.assert_allclose(_fitted(est2).coef_, _fitted(est).coef_, rtol=1e-15, atol=1e-15)
-    assert _fitted(est2).intercept_ == pytest.approx(_fitted(est).intercept_, rel=1e-15, abs=1e-15)
+    np.testing.assert_allclose(_coef_or_output(est2, X), _coef_or_output(est, X), rtol=1e-15,
+                               atol=1e-15)
+    if not _is_transformer(est):
+        assert _fitted(est2).intercept_ == pytest.approx(_fitted(est).intercept_, rel=1e-15,
+                                                         abs=1e-15)
 
 
 @pytest.mark.parametrize("name", _estimator_params())
@@ -538,9 +580,10 @@ def test_float32_input(name):
     X32 = X.astype(np.float32)
     est32 = _fit_quiet(clone(est), X32, y)
     est64 = _fit_quiet(clone(est), X32.astype(np.float64), y)
-    assert _fitted(est32).coef_.dtype == np.float64
-    np.testing.assert_allclose(_fitted(est32).coef_, _fitted(est64).coef_, rtol=1e-6, atol=1e-6)
-    assert est32.predict(X32).dtype == (np.float64 if not is_classifier(est) else y.dtype)
+    assert _coef_or_output(est32, X32).dtype == np.float64
+    np.testing.assert_allclose(_coef_or_output(est32, X32), _coef_or_output(est64, X32),
+                               rtol=1e-6, atol=1e-6)
+    assert _output(est32, X32).dtype == (np.float64 if not is_classifier(est) else y.dtype)
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
@@ -557,8 +600,9 @@ def test_read_only_memmap(name, order, tmp_path):
     assert not X_ro.flags.writeable
     ref = _fit_quiet(clone(est), X, y)
     got = _fit_quiet(clone(est), X_ro, y)
-    np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(got.predict(X_ro), ref.predict(X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_coef_or_output(got, X), _coef_or_output(ref, X), rtol=1e-12,
+                               atol=1e-14)
+    np.testing.assert_allclose(_output(got, X_ro), _output(ref, X), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", _estimator_params())
@@ -569,8 +613,9 @@ def test_non_contiguous_input(name):
         assert not (X_view.flags.c_contiguous or X_view.flags.f_contiguous)
         ref = _fit_quiet(clone(est), np.ascontiguousarray(X_view), y_view)
         got = _fit_quiet(clone(est), X_view, y_view)
-        np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(got.predict(X_view), ref.predict(X_view), rtol=1e-12,
+        np.testing.assert_allclose(_coef_or_output(got, X_view), _coef_or_output(ref, X_view),
+                                   rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(_output(got, X_view), _output(ref, X_view), rtol=1e-12,
                                    atol=1e-12)
 
 
@@ -588,16 +633,17 @@ def test_pandas_input(name):
     np.testing.assert_array_equal(got.feature_names_in_, columns)
     assert got.n_features_in_ == X.shape[1]
     ref = _fit_quiet(clone(est), X, y)
-    np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=1e-12, atol=1e-14)
-    pred = got.predict(X_df)
+    np.testing.assert_allclose(_coef_or_output(got, X_df), _coef_or_output(ref, X), rtol=1e-12,
+                               atol=1e-14)
+    pred = _output(got, X_df)
     if is_classifier(est):
         assert set(pred) <= {"no", "yes"}
         np.testing.assert_array_equal(pred == "yes", ref.predict(X) == 1)
     else:
-        np.testing.assert_allclose(pred, ref.predict(X), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(pred, _output(ref, X), rtol=1e-12, atol=1e-12)
     # columns in another order are a user error that sklearn names
     with pytest.raises(ValueError, match="feature names"):
-        got.predict(X_df[columns[::-1]])
+        _output(got, X_df[columns[::-1]])
 
 
 def _accepts_sparse(est):
@@ -639,7 +685,7 @@ def test_user_arrays_not_modified(name, sparse_format):
             row, col = X_in.row.copy(), X_in.col.copy()
     fit_params = {"sample_weight": sw} if has_fit_parameter(est, "sample_weight") else {}
     _fit_quiet(est, X_in, y, **fit_params)
-    est.predict(X_in)
+    _output(est, X_in)
     np.testing.assert_array_equal(y, y_copy)
     np.testing.assert_array_equal(sw, sw_copy)
     if sparse_format is None:

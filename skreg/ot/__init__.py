@@ -1,7 +1,15 @@
 """Entropic and sparse optimal transport: functional solvers (POT-style) and estimators."""
 
 from ._map import elastic_cost, entropic_map
+from ._mapper import EntropicOTMapper
 from ._newton import sinkhorn_newton_sparse
 from ._sinkhorn import OTResult, sinkhorn
 
-__all__ = ["OTResult", "elastic_cost", "entropic_map", "sinkhorn", "sinkhorn_newton_sparse"]
+__all__ = [
+    "EntropicOTMapper",
+    "OTResult",
+    "elastic_cost",
+    "entropic_map",
+    "sinkhorn",
+    "sinkhorn_newton_sparse",
+]

@@ -111,3 +111,9 @@ def test_all_estimators_exact_list_for_the_model_selection_family():
     assert _names(family) == ["ImplicitDiffSearchCV"]
     # a search is the kind of its estimator: a regressor with the default Lasso
     assert "ImplicitDiffSearchCV" in _names(all_estimators("regressor"))
+
+
+def test_all_estimators_exact_list_for_the_ot_family():
+    family = [(n, c) for n, c in all_estimators() if c.__module__.startswith("skreg.ot")]
+    assert _names(family) == ["EntropicOTMapper"]
+    assert "EntropicOTMapper" in _names(all_estimators("transformer"))
