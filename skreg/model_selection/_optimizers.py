@@ -16,6 +16,16 @@ _ARMIJO = 1e-4
 _MAX_BACKTRACKS = 8
 
 
+def _move(theta, direction, lo, hi, tol):
+    """The projected point ``clip(theta - direction)`` and the step to it, or ``(None, None)``
+    when the step changes every coordinate by less than ``tol`` (the stopping rule)."""
+    new = np.clip(theta - direction, lo, hi)
+    step = new - theta
+    if np.max(np.abs(step)) < tol:
+        return None, None
+    return new, step
+
+
 def _first_step(g):
     """Step length whose first move changes the largest log-hyperparameter by one unit."""
     gmax = float(np.max(np.abs(g)))
@@ -36,9 +46,8 @@ def line_search(fun, theta, lo, hi, max_iter, tol, learning_rate=None):
         if t <= 0 or not np.any(g):
             return
         for _ in range(_MAX_BACKTRACKS):
-            new = np.clip(theta - t * g, lo, hi)
-            step = new - theta
-            if np.max(np.abs(step)) < tol:
+            new, step = _move(theta, t * g, lo, hi, tol)
+            if new is None:
                 return
             f_new, g_new = fun(new, None, None)
             if f_new <= f + _ARMIJO * float(g @ step):
@@ -63,8 +72,8 @@ def gradient_descent(fun, theta, lo, hi, max_iter, tol, learning_rate=None):
     for _ in range(max_iter):
         if t <= 0 or not np.any(g):
             return
-        new = np.clip(theta - t * g, lo, hi)
-        if np.max(np.abs(new - theta)) < tol:
+        new, _ = _move(theta, t * g, lo, hi, tol)
+        if new is None:
             return
         f_new, g_new = fun(new, None, None)
         if f_new > f:
@@ -85,8 +94,8 @@ def adam(fun, theta, lo, hi, max_iter, tol, learning_rate=None, beta1=0.9, beta2
         v = beta2 * v + (1 - beta2) * g * g
         mhat = m / (1 - beta1 ** k)
         vhat = v / (1 - beta2 ** k)
-        new = np.clip(theta - lr * mhat / (np.sqrt(vhat) + 1e-12), lo, hi)
-        if np.max(np.abs(new - theta)) < tol:
+        new, _ = _move(theta, lr * mhat / (np.sqrt(vhat) + 1e-12), lo, hi, tol)
+        if new is None:
             return
         theta = new
         _, g = fun(theta, None, None)
@@ -108,8 +117,8 @@ def hoag(fun, theta, lo, hi, max_iter, tol, learning_rate=None, inner_tol0=1e-4,
     for _ in range(max_iter):
         if t <= 0 or not np.any(g):
             return
-        new = np.clip(theta - t * g, lo, hi)
-        if np.max(np.abs(new - theta)) < tol:
+        new, _ = _move(theta, t * g, lo, hi, tol)
+        if new is None:
             return
         eps = max(eps * decrease, inner_tol_min)
         f_new, g_new = fun(new, eps, eps)
@@ -141,9 +150,8 @@ def maid(fun, theta, lo, hi, max_iter, tol, learning_rate=None, inner_tol0=1e-4,
             return
         accepted = False
         for _ in range(max_backtracks):
-            new = np.clip(theta - t * g, lo, hi)
-            step = new - theta
-            if np.max(np.abs(step)) < tol:
+            new, step = _move(theta, t * g, lo, hi, tol)
+            if new is None:
                 return
             f_new, g_new = fun(new, eps, eps)
             if f_new + eps * abs(f_new) <= f - eps * abs(f) + _ARMIJO * float(g @ step):
