@@ -3,6 +3,7 @@
 from ._map import elastic_cost, entropic_map
 from ._mapper import EntropicOTMapper
 from ._newton import sinkhorn_newton_sparse
+from ._quadratic import quadratic_ot, sparsity_constrained_ot
 from ._sinkhorn import OTResult, sinkhorn
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "OTResult",
     "elastic_cost",
     "entropic_map",
+    "quadratic_ot",
     "sinkhorn",
     "sinkhorn_newton_sparse",
+    "sparsity_constrained_ot",
 ]

@@ -149,7 +149,7 @@ def entropic_map(Z, Y, g, epsilon, *, cost="sqeuclidean", l1=0.0):
     >>> X = rng.standard_normal((200, 2))
     >>> Y = X + [3.0, 0.0]  # a translation
     >>> res = sinkhorn(None, None, (X, Y), epsilon=0.01)
-    >>> entropic_map([[0.0, 0.0]], Y, res.g, 0.01).round(1)
+    >>> entropic_map([[0.0, 0.0]], Y, res.g, 0.01).round(1) + 0.0
     array([[3., 0.]])
     """
     if cost not in COSTS:

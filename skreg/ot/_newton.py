@@ -75,7 +75,9 @@ def sinkhorn_newton_sparse(a, b, C, epsilon, *, tol=1e-6, max_iter=100, warmup_t
         Entries kept per row and per column in the sparsified Hessian; default
         ``max(10, ceil(sqrt(max(n, m))))``.
     cg_tol : float, default=1e-10
-        Relative residual of the conjugate-gradient solves.
+        Smallest relative residual of the conjugate-gradient solves; each solve stops at
+        ``max(cg_tol, min(1e-2, marginal error / mass))`` (inexact Newton: early steps need
+        only a rough direction).
     init : tuple of ndarray (f, g), default=None
         Initial potentials.
     return_plan : bool, default=True
@@ -137,7 +139,9 @@ def sinkhorn_newton_sparse(a, b, C, epsilon, *, tol=1e-6, max_iter=100, warmup_t
                 # coarse for Newton's quadratic convergence, keep more of the plan
                 keep = min(2 * keep, max(n, m))
             ridge = lm * max(rows.max(), cols.max())
-            step = _newton_direction(P, rows, cols, grad, eps, keep, cg_tol, ridge)
+            # inexact Newton: CG only as accurate as the current marginal error warrants
+            rtol = max(cg_tol, min(1e-2, err / pb.mass))
+            step = _newton_direction(P, rows, cols, grad, eps, keep, rtol, ridge)
             f, g, ok, last_t = _line_search(pb, f, g, step, grad, dual)
             # Levenberg-Marquardt: a full step relaxes the ridge, a damped one stiffens it
             lm = max(lm / 4.0, _LM_MIN) if last_t == 1.0 else min(lm * 8.0, 1.0)

@@ -423,9 +423,10 @@ def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every):
         f = f + eps * np.log(u)
         g = g + eps * np.log(v)
         if code == DEGENERATE and it_total < budget:
-            # a row of K underflowed: one exact log-domain step, then a new kernel
-            lse_cols(*sub.args(), f, eps, np.log(b), g, blocks)
+            # a row of K underflowed: one exact log-domain step, then a new kernel; g last,
+            # so the columns are exact, as the scaling loop's row check assumes
             lse_rows(*sub.args(), g, eps, np.log(a), f)
+            lse_cols(*sub.args(), f, eps, np.log(b), g, blocks)
             it_total += 1
             continue
         if code != ABSORB or it_total >= budget:

@@ -37,6 +37,7 @@ from ._objectives import (
     sqrt_lasso_null_objective,
     sqrt_lasso_objective,
 )
+from ._ot import quadratic_ot
 
 __all__ = [
     "ReferenceResult",
@@ -58,6 +59,7 @@ __all__ = [
     "logistic_null_objective",
     "logistic_objective",
     "norm_recover_objective",
+    "quadratic_ot",
     "quantile_duality_gap",
     "quantile_lasso",
     "quantile_null_objective",

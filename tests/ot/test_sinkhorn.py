@@ -178,3 +178,18 @@ def test_bad_inputs():
         sinkhorn(a, b, (X, Y, "euclidean"), 0.1)
     with pytest.raises(TypeError, match="complex"):
         sinkhorn(a, b, C + 1j, 0.1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_underflow_recovery_without_epsilon_scaling(seed):
+    # started cold at a tiny epsilon, whole rows of the kernel underflow: the log-domain
+    # recovery must keep every value finite, and "converged" must mean both marginals
+    X, Y, _, _ = _clouds(n=300, m=300, seed=seed)
+    C = _sqdist(X, Y)
+    res = sinkhorn(None, None, C, 1e-3 * np.median(C), method="stabilized",
+                   epsilon_scaling=None, max_iter=1500)
+    assert np.all(np.isfinite(res.f)) and np.all(np.isfinite(res.g))
+    assert np.all(np.isfinite(res.plan))
+    tol = 1e-6
+    assert res.converged == (max(res.marginal_error_a, res.marginal_error_b) <= tol)
+    assert res.marginal_error_b < 1e-6 or not res.converged
