@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from .._config import _numba_threads
 from ._kernels import _n_blocks
-from ._sinkhorn import OTResult, _check_cost, _check_weights, _positive
+from ._sinkhorn import OTResult, _check_cost, _check_problem, _positive
 
 FORMULATIONS = ("dual", "semi-dual")
 _MAXCOR = 20  # L-BFGS memory
@@ -430,14 +430,7 @@ class _QuadProblem:
         if fly:
             C = _sqeuclidean(X, Y)
         n, m = C.shape
-        a = _check_weights(a, n, "a")
-        b = _check_weights(b, m, "b")
-        if abs(a.sum() - b.sum()) > 1e-8 * max(a.sum(), b.sum()):
-            raise ValueError(f"a and b must have the same total mass, got {a.sum()!r} and "
-                             f"{b.sum()!r} (normalize them, or use unbalanced transport).")
-        _positive(epsilon, "epsilon")
-        _positive(tol, "tol")
-        _positive(max_iter, "max_iter", integer=True)
+        a, b = _check_problem(a, b, n, m, epsilon, tol, max_iter)
         self.C, self.a, self.b, self.n, self.m = C, a, b, n, m
         self.epsilon, self.mass = float(epsilon), float(a.sum())
         self.tol_abs = tol * self.mass

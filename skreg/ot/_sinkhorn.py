@@ -158,6 +158,19 @@ def _check_cost(C):
     return C, empty, empty, False
 
 
+def _check_problem(a, b, n, m, epsilon, tol, max_iter):
+    """Weights of equal mass and the settings every OT solver validates the same way."""
+    a = _check_weights(a, n, "a")
+    b = _check_weights(b, m, "b")
+    if abs(a.sum() - b.sum()) > 1e-8 * max(a.sum(), b.sum()):
+        raise ValueError(f"a and b must have the same total mass, got {a.sum()!r} and "
+                         f"{b.sum()!r} (normalize them, or use unbalanced transport).")
+    _positive(epsilon, "epsilon")
+    _positive(tol, "tol")
+    _positive(max_iter, "max_iter", integer=True)
+    return a, b
+
+
 def _positive(value, name, integer=False):
     kind = numbers.Integral if integer else numbers.Real
     if not isinstance(value, kind) or isinstance(value, bool):
@@ -292,14 +305,7 @@ class _Problem:
     def __init__(self, a, b, C, epsilon, tol, max_iter, init):
         C, X, Y, fly = _check_cost(C)
         n, m = (X.shape[0], Y.shape[0]) if fly else C.shape
-        a = _check_weights(a, n, "a")
-        b = _check_weights(b, m, "b")
-        if abs(a.sum() - b.sum()) > 1e-8 * max(a.sum(), b.sum()):
-            raise ValueError(f"a and b must have the same total mass, got {a.sum()!r} and "
-                             f"{b.sum()!r} (normalize them, or use unbalanced transport).")
-        _positive(epsilon, "epsilon")
-        _positive(tol, "tol")
-        _positive(max_iter, "max_iter", integer=True)
+        a, b = _check_problem(a, b, n, m, epsilon, tol, max_iter)
         self.C, self.X, self.Y, self.fly = C, X, Y, fly
         self.n, self.m, self.a, self.b = n, m, a, b
         self.epsilon, self.mass = float(epsilon), float(a.sum())
