@@ -30,11 +30,19 @@ from .greedy import WeightedOMP, WeightedOMPCV, weighted_omp
 from .graph import GraphLaplacianRegression, LaplacianRidge
 from .cauchy_schwarz import CSRegression, CSRegressionCV
 from .model_selection import ImplicitDiffSearchCV, hypergradient
-from .ot import EntropicOTMapper
+from .ot import (
+    ClassRegularizedOTAdapter,
+    EntropicOTMapper,
+    OTLabelPropagation,
+    OTMappingAdapter,
+    SelectSource,
+    make_da_pipeline,
+)
 
 __all__ = [
     "CSRegression",
     "CSRegressionCV",
+    "ClassRegularizedOTAdapter",
     "ElasticNet",
     "ElasticNetCV",
     "EntropicOTMapper",
@@ -45,22 +53,26 @@ __all__ = [
     "LaplacianRidge",
     "Lasso",
     "LassoCV",
+    "OTLabelPropagation",
+    "OTMappingAdapter",
     "QuantileLasso",
+    "SelectSource",
     "SparseLogisticRegression",
     "SqrtLasso",
     "SqrtLassoCV",
     "WeightedLasso",
     "WeightedOMP",
     "WeightedOMPCV",
-    "__version__",
     "enet_path",
     "get_cache_dir",
     "get_num_threads",
     "hypergradient",
     "lad_lasso_path",
     "lasso_path",
+    "make_da_pipeline",
     "pivotal_alpha",
     "set_num_threads",
     "sqrt_lasso_path",
     "weighted_omp",
+    "__version__",
 ]

@@ -178,11 +178,12 @@ class EntropicOTMapper(TransformerMixin, BaseEstimator):
         eps = float(self.epsilon) * max(mean_cost, np.finfo(float).tiny)
         if self.method == "sns":
             res = sinkhorn_newton_sparse(a, b, cost_arg, eps, tol=float(self.tol),
-                                         max_iter=int(self.max_iter), return_plan=False)
+                                         max_iter=int(self.max_iter), return_plan=False,
+                                         warn=False)
             n_iter = res.n_iter + res.n_newton
         else:
             res = sinkhorn(a, b, cost_arg, eps, tol=float(self.tol),
-                           max_iter=int(self.max_iter), return_plan=False)
+                           max_iter=int(self.max_iter), return_plan=False, warn=False)
             n_iter = res.n_iter
         if not res.converged:
             warnings.warn(

@@ -31,7 +31,14 @@ from threadpoolctl import threadpool_limits
 
 from .._config import _numba_threads
 from ._kernels import _n_blocks
-from ._sinkhorn import OTResult, _check_cost, _check_problem, _positive
+from ._sinkhorn import (
+    OTResult,
+    _check_cost,
+    _check_problem,
+    _positive,
+    _sqeuclidean,
+    _warn_unconverged,
+)
 
 FORMULATIONS = ("dual", "semi-dual")
 _MAXCOR = 20  # L-BFGS memory
@@ -414,13 +421,6 @@ def _lbfgs(oracle, tol_abs, max_iter):
 # problem set-up and result
 
 
-def _sqeuclidean(X, Y):
-    C = np.zeros((X.shape[0], Y.shape[0]))
-    for k in range(X.shape[1]):
-        C += (X[:, k, None] - Y[None, :, k]) ** 2
-    return C
-
-
 class _QuadProblem:
     """Validated inputs, restricted to the points of positive mass, with the cost reduced
     (row then column minima subtracted: the plan does not change), and the result."""
@@ -474,7 +474,8 @@ class _QuadProblem:
 # public solvers
 
 
-def quadratic_ot(a, b, C, epsilon, *, formulation="dual", tol=1e-6, max_iter=1000):
+def quadratic_ot(a, b, C, epsilon, *, formulation="dual", tol=1e-6, max_iter=1000,
+                 warn=True):
     r"""Quadratically regularized optimal transport: sparse plans from a smooth dual.
 
     Solves (Blondel, Seguy & Rolet, 2018)
@@ -525,6 +526,8 @@ def quadratic_ot(a, b, C, epsilon, *, formulation="dual", tol=1e-6, max_iter=100
         Target L1 error of the marginals (the larger of the two), relative to the total mass.
     max_iter : int, default=1000
         Maximum number of L-BFGS iterations, over all restarts.
+    warn : bool, default=True
+        Warn (ConvergenceWarning) when ``tol`` is not reached within ``max_iter``.
 
     Returns
     -------
@@ -571,10 +574,13 @@ def quadratic_ot(a, b, C, epsilon, *, formulation="dual", tol=1e-6, max_iter=100
         else:
             oracle = _SemiDualOracle(pb.Cr, pb.a_s, pb.b_s, pb.epsilon, pb.Cr.shape[0])
         f, g, P, n_iter = _lbfgs(oracle, pb.tol_abs, max_iter)
-    return pb.result(f, g, P, n_iter, "quadratic-" + formulation)
+    res = pb.result(f, g, P, n_iter, "quadratic-" + formulation)
+    if warn:
+        _warn_unconverged(res, "quadratic_ot", tol)
+    return res
 
 
-def sparsity_constrained_ot(a, b, C, epsilon, k, *, tol=1e-6, max_iter=1000):
+def sparsity_constrained_ot(a, b, C, epsilon, k, *, tol=1e-6, max_iter=1000, warn=True):
     r"""Optimal transport with at most ``k`` nonzeros per column of the plan.
 
     The quadratically regularized problem of :func:`quadratic_ot` with a cardinality
@@ -622,6 +628,8 @@ def sparsity_constrained_ot(a, b, C, epsilon, k, *, tol=1e-6, max_iter=1000):
         Target L1 error of the row marginals, relative to the total mass.
     max_iter : int, default=1000
         Maximum number of L-BFGS iterations, over all restarts.
+    warn : bool, default=True
+        Warn (ConvergenceWarning) when ``tol`` is not reached within ``max_iter``.
 
     Returns
     -------
@@ -654,4 +662,7 @@ def sparsity_constrained_ot(a, b, C, epsilon, k, *, tol=1e-6, max_iter=1000):
     with _threads():
         oracle = _SemiDualOracle(pb.Cr, pb.a_s, pb.b_s, pb.epsilon, int(k))
         f, g, P, n_iter = _lbfgs(oracle, pb.tol_abs, max_iter)
-    return pb.result(f, g, P, n_iter, "sparsity-constrained")
+    res = pb.result(f, g, P, n_iter, "sparsity-constrained")
+    if warn:
+        _warn_unconverged(res, "sparsity_constrained_ot", tol)
+    return res

@@ -1,9 +1,11 @@
 """Entropic optimal transport by Sinkhorn's algorithm, stable at any epsilon."""
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from .._config import _numba_threads
 from ._kernels import (
@@ -15,6 +17,7 @@ from ._kernels import (
     lse_rows,
     plan_sums,
     scaling_loop,
+    solve_dense,
 )
 
 METHODS = ("auto", "stabilized", "log")
@@ -22,6 +25,10 @@ METHODS = ("auto", "stabilized", "log")
 #: with a cost given as points)
 _DENSE_BYTES = 2 * 1024**3
 _BOUND = 1e30  # scalings leave [1/bound, bound] -> absorbed into the potentials
+#: "stabilized" problems with at most this many plan entries are solved serially (one
+#: thread: the parallel loops' start-up costs more than they save, most of all on a busy
+#: machine)
+_SERIAL_ENTRIES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,15 @@ def _check_cost(C):
     return C, empty, empty, False
 
 
+def _sqeuclidean(X, Y):
+    """Squared Euclidean distances between the rows of X and Y (differences, no
+    cancellation)."""
+    C = np.zeros((X.shape[0], Y.shape[0]))
+    for k in range(X.shape[1]):
+        C += (X[:, k, None] - Y[None, :, k]) ** 2
+    return C
+
+
 def _check_problem(a, b, n, m, epsilon, tol, max_iter):
     """Weights of equal mass and the settings every OT solver validates the same way."""
     a = _check_weights(a, n, "a")
@@ -171,6 +187,23 @@ def _check_problem(a, b, n, m, epsilon, tol, max_iter):
     return a, b
 
 
+def _check_relaxation(relaxation):
+    _positive(relaxation, "relaxation")
+    if not 1.0 <= relaxation < 2.0:
+        raise ValueError(f"relaxation must be in [1, 2), got {relaxation}.")
+    return float(relaxation)
+
+
+def _warn_unconverged(res, solver, tol):
+    """A ConvergenceWarning naming the solver and the errors reached, if ``res`` is not
+    converged."""
+    if not res.converged:
+        warnings.warn(f"{solver} did not reach tol={tol} in {res.n_iter} iterations (L1 "
+                      f"marginal errors {res.marginal_error_a:.2e}, "
+                      f"{res.marginal_error_b:.2e}): increase max_iter.", ConvergenceWarning,
+                      stacklevel=3)
+
+
 def _positive(value, name, integer=False):
     kind = numbers.Integral if integer else numbers.Real
     if not isinstance(value, kind) or isinstance(value, bool):
@@ -180,7 +213,7 @@ def _positive(value, name, integer=False):
 
 
 def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, check_every=10,
-             epsilon_scaling=0.5, init=None, return_plan=True):
+             epsilon_scaling=0.5, relaxation=1.0, init=None, return_plan=True, warn=True):
     r"""Entropic optimal transport between two discrete measures, at any epsilon.
 
     Solves
@@ -228,10 +261,21 @@ def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, che
     epsilon_scaling : float or None, default=0.5
         Factor in (0, 1) between successive epsilons, starting from the cost's range; None
         solves at ``epsilon`` directly.
+    relaxation : float, default=1.0
+        Over-relaxation ``omega`` in [1, 2): every half-update moves the potentials ``omega``
+        times the Sinkhorn step (``u <- u^(1 - omega) (a / K v)^omega``; Thibault et al.,
+        2021); 1 is Sinkhorn, the solution is the same. It pays at moderate epsilon (400
+        points, epsilon = 0.01 x median cost: 1240 iterations at 1, 470 at 1.6) but not at
+        small epsilon, where the iterations are far from their asymptotic regime (0.001 x
+        median: 31430 at 1, 49170 at 1.3): use :func:`sinkhorn_newton_sparse` there. With
+        ``omega > 1`` the checks also measure the column error (one more product), and
+        ``omega`` is halved towards 1 whenever the error grows between two checks.
     init : tuple of ndarray (f, g), default=None
         Initial potentials (a previous result's ``f, g``), e.g. for a nearby problem.
     return_plan : bool, default=True
         Form the plan (n x m floats).
+    warn : bool, default=True
+        Warn (ConvergenceWarning) when ``tol`` is not reached within ``max_iter``.
 
     Returns
     -------
@@ -239,13 +283,16 @@ def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, che
 
     See Also
     --------
+    sinkhorn_batch : Many problems of equal size, in parallel.
     ot.sinkhorn : POT's Sinkhorn (same plan; its kernel version fails at small epsilon).
 
     References
     ----------
     B. Schmitzer, "Stabilized sparse scaling algorithms for entropy regularized transport
     problems", SIAM J. Sci. Comput. 41(3), 2019. M. Cuturi, "Sinkhorn distances: lightspeed
-    computation of optimal transport", NeurIPS 2013.
+    computation of optimal transport", NeurIPS 2013. A. Thibault, L. Chizat, C. Dossal,
+    N. Papadakis, "Overrelaxed Sinkhorn-Knopp algorithm for regularized optimal transport",
+    Algorithms 14(5), 2021.
 
     Examples
     --------
@@ -269,15 +316,38 @@ def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, che
         _positive(epsilon_scaling, "epsilon_scaling")
         if epsilon_scaling >= 1:
             raise ValueError(f"epsilon_scaling must be in (0, 1), got {epsilon_scaling}.")
+    omega = _check_relaxation(relaxation)
     if method == "auto":
         method = "stabilized" if (not pb.fly or 8 * pb.n * pb.m <= _DENSE_BYTES) else "log"
     with _numba_threads():
-        f, g, n_iter, n_abs = _run_sinkhorn(pb, pb.f0, pb.g0, epsilon, method, pb.tol_abs,
-                                            max_iter, check_every, epsilon_scaling)
-        return pb.result(f, g, method, n_iter, n_abs, return_plan)
+        if method == "stabilized" and omega == 1.0 and \
+                len(pb.a_s) * len(pb.b_s) <= _SERIAL_ENTRIES:
+            f, g, n_iter, n_abs = _serial(pb, check_every, epsilon_scaling)
+        else:
+            f, g, n_iter, n_abs = _run_sinkhorn(pb, pb.f0, pb.g0, epsilon, method,
+                                                pb.tol_abs, max_iter, check_every,
+                                                epsilon_scaling, omega)
+        res = pb.result(f, g, method, n_iter, n_abs, return_plan)
+    if warn:
+        _warn_unconverged(res, "sinkhorn", tol)
+    return res
 
 
-def _run_sinkhorn(pb, f, g, epsilon, method, tol_abs, max_iter, check_every, scaling):
+def _serial(pb, check_every, scaling):
+    """The stabilized solve of a small problem on one thread (the kernel of
+    :func:`sinkhorn_batch`): ``(f, g, n_iter, n_absorptions)``."""
+    sub = pb.sub
+    C = _sqeuclidean(sub.X, sub.Y) if sub.fly else sub.C
+    f, g = pb.f0.copy(), pb.g0.copy()
+    K = np.empty(C.shape)
+    n_iter, _, n_abs = solve_dense(C, pb.a_s, pb.b_s, f, g, pb.epsilon,
+                                   0.0 if scaling is None else float(scaling), pb.tol_abs,
+                                   pb.max_iter, check_every, _BOUND, K)
+    return f, g, n_iter, n_abs
+
+
+def _run_sinkhorn(pb, f, g, epsilon, method, tol_abs, max_iter, check_every, scaling,
+                  omega=1.0):
     """Sinkhorn stages on the positive-mass subproblem: ``(f, g, n_iter, n_absorptions)``."""
     n_iter, n_abs = 0, 0
     epsilons = _schedule(pb.sub, epsilon, scaling)
@@ -287,13 +357,19 @@ def _run_sinkhorn(pb, f, g, epsilon, method, tol_abs, max_iter, check_every, sca
         budget = max_iter - n_iter
         if method == "stabilized":
             f, g, it, _, absorbed = _stabilized(pb.sub, pb.a_s, pb.b_s, f, g, eps, stage_tol,
-                                                budget, check_every)
+                                                budget, check_every, omega)
             n_abs += absorbed
         else:
             f, g, it, _ = _log_domain(pb.sub, pb.a_s, pb.b_s, f, g, eps, stage_tol, budget,
-                                      check_every)
+                                      check_every, omega)
         n_iter += it
         if n_iter >= max_iter:
+            if not last:  # out of iterations in an earlier stage: one exact iteration at
+                # epsilon, so that the potentials belong to it
+                blocks = _n_blocks(len(f))
+                lse_rows(*pb.sub.args(), g, epsilon, np.log(pb.a_s), f)
+                lse_cols(*pb.sub.args(), f, epsilon, np.log(pb.b_s), g, blocks)
+                n_iter += 1
             break
     return f, g, n_iter, n_abs
 
@@ -309,7 +385,7 @@ class _Problem:
         self.C, self.X, self.Y, self.fly = C, X, Y, fly
         self.n, self.m, self.a, self.b = n, m, a, b
         self.epsilon, self.mass = float(epsilon), float(a.sum())
-        self.tol_abs = tol * self.mass
+        self.tol_abs, self.max_iter = tol * self.mass, max_iter
         # points of zero mass take no part; their potentials are c-transforms at the end
         self.ia, self.jb = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
         self.sub = _Subproblem(C, X, Y, fly, self.ia, self.jb, n, m)
@@ -413,18 +489,19 @@ def _schedule(sub, epsilon, factor):
     return eps[::-1]
 
 
-def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every):
+def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every, omega=1.0):
     n, m = len(a), len(b)
     K = np.empty((n, m))
     u, v = np.ones(n), np.ones(m)
     it_total, absorbed = 0, 0
+    err = np.inf
     blocks = _n_blocks(n)
     while True:
         build_kernel(*sub.args(), f, g, eps, K)
         absorbed += 1
         u[:], v[:] = 1.0, 1.0
-        it, err, code = scaling_loop(K, a, b, u, v, max(budget - it_total, 0), check_every,
-                                     tol, _BOUND, blocks)
+        it, err, code, omega = scaling_loop(K, a, b, u, v, max(budget - it_total, 0),
+                                            check_every, tol, _BOUND, blocks, omega, err)
         it_total += it
         f = f + eps * np.log(u)
         g = g + eps * np.log(v)
@@ -439,20 +516,32 @@ def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every):
             return f, g, it_total, err, absorbed
 
 
-def _log_domain(sub, a, b, f, g, eps, tol, budget, check_every):
+def _log_domain(sub, a, b, f, g, eps, tol, budget, check_every, omega=1.0):
     log_a, log_b = np.log(a), np.log(b)
     blocks = _n_blocks(len(a))
     rows, cols = np.empty(len(a)), np.empty(len(b))
+    f_new, g_new = np.empty(len(a)), np.empty(len(b))
     err = np.inf
     it = 0
     while it < budget:
-        lse_cols(*sub.args(), f, eps, log_b, g, blocks)
-        lse_rows(*sub.args(), g, eps, log_a, f)
+        if omega == 1.0:
+            lse_cols(*sub.args(), f, eps, log_b, g, blocks)
+            lse_rows(*sub.args(), g, eps, log_a, f)
+        else:  # over-relaxed: a step of omega times the Sinkhorn step
+            lse_cols(*sub.args(), f, eps, log_b, g_new, blocks)
+            g += omega * (g_new - g)
+            lse_rows(*sub.args(), g, eps, log_a, f_new)
+            f += omega * (f_new - f)
         it += 1
         if it % check_every == 0 or it >= budget:
-            # after the f-update the rows are exact: measure the columns
+            # after an exact f-update the rows are exact: measure the columns
             plan_sums(*sub.args(), f, g, eps, rows, cols, blocks)
-            err = float(np.abs(cols - b).sum())
+            e = float(np.abs(cols - b).sum())
+            if omega != 1.0:
+                e += float(np.abs(rows - a).sum())
+                if e > err:
+                    omega = 1.0 + 0.5 * (omega - 1.0) if omega > 1.01 else 1.0
+            err = e
             if err <= tol:
                 break
     return f, g, it, err

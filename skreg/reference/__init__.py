@@ -37,7 +37,7 @@ from ._objectives import (
     sqrt_lasso_null_objective,
     sqrt_lasso_objective,
 )
-from ._ot import quadratic_ot
+from ._ot import group_sparse_ot, quadratic_ot
 
 __all__ = [
     "ReferenceResult",
@@ -46,6 +46,7 @@ __all__ = [
     "enet_null_objective",
     "graph_objective",
     "graph_regression",
+    "group_sparse_ot",
     "enet_objective",
     "l1_recover",
     "lad_duality_gap",

@@ -74,3 +74,17 @@ def test_bad_parameters(kwargs, exc, match):
     _, _, C, a, b = _problem(n=10, m=8)
     with pytest.raises(exc, match=match):
         sinkhorn_newton_sparse(a, b, C, 0.1, **kwargs)
+
+
+def test_direct_and_cg_newton_systems_give_the_same_solution():
+    # a translation: the plan is close to a permutation, its Hessian ill-conditioned
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((120, 2))
+    Y = X + np.array([3.0, -1.0])
+    direct = sinkhorn_newton_sparse(None, None, (X, Y), 0.01, tol=1e-9, linear_solver="direct")
+    cg = sinkhorn_newton_sparse(None, None, (X, Y), 0.01, tol=1e-9, linear_solver="cg")
+    assert direct.converged and cg.converged
+    np.testing.assert_allclose(direct.plan, cg.plan, atol=1e-9)
+    assert direct.n_newton <= cg.n_newton
+    with pytest.raises(ValueError, match="linear_solver must be one of"):
+        sinkhorn_newton_sparse(None, None, (X, Y), 0.01, linear_solver="lu")
