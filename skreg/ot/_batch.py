@@ -164,7 +164,7 @@ def sinkhorn_batch(a, b, C, epsilon, *, tol=1e-6, max_iter=100_000, check_every=
     n_iter, err, n_abs = np.zeros(B, dtype=np.int64), np.zeros(B), np.zeros(B, dtype=np.int64)
     factor = 0.0 if epsilon_scaling is None else float(epsilon_scaling)
     with _numba_threads():
-        solve_dense_batch(np.ascontiguousarray(C), A, Bw, f, g, eps, factor, tol * mass,
+        solve_dense_batch(np.ascontiguousarray(C), A, Bw, f, g, eps, factor, 0.99 * tol * mass,
                           max_iter, check_every, _BOUND, P, n_iter, err, n_abs)
     results = []
     for k in range(B):

@@ -134,22 +134,105 @@ def build_kernel(C, X, Y, on_the_fly, f, g, eps, K):
             K[i, j] = k if k >= tiny else 0.0
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def reduced_minima(C, X, Y, on_the_fly, f, g, rowmin, colmin, n_blocks):
+    """Row and column minima of the reduced cost ``C_ij - f_i - g_j`` (the largest kernel
+    entries), column minima by blocks of rows."""
+    n = f.shape[0]
+    m = g.shape[0]
+    acc = np.full((n_blocks, m), np.inf)
+    for blk in prange(n_blocks):
+        for i in range(blk * n // n_blocks, (blk + 1) * n // n_blocks):
+            r_min = np.inf
+            for j in range(m):
+                r = _cost(C, X, Y, on_the_fly, i, j) - f[i] - g[j]
+                if r < r_min:
+                    r_min = r
+                if r < acc[blk, j]:
+                    acc[blk, j] = r
+            rowmin[i] = r_min
+    for j in prange(m):
+        best = np.inf
+        for blk in range(n_blocks):
+            if acc[blk, j] < best:
+                best = acc[blk, j]
+        colmin[j] = best
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _kept(C, X, Y, on_the_fly, f, g, rowmin, colmin, width, i, j):
+    """Reduced cost of entry (i, j), or inf if the truncation drops it (its kernel entry is
+    below ``exp(-width)`` times the largest of its row and of its column)."""
+    r = _cost(C, X, Y, on_the_fly, i, j) - f[i] - g[j]
+    return r if (r <= rowmin[i] + width or r <= colmin[j] + width) else np.inf
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def count_kernel(C, X, Y, on_the_fly, f, g, rowmin, colmin, width, counts):
+    """Entries of the truncated kernel, per row."""
+    m = g.shape[0]
+    for i in prange(counts.shape[0]):
+        c = 0
+        for j in range(m):
+            if _kept(C, X, Y, on_the_fly, f, g, rowmin, colmin, width, i, j) < np.inf:
+                c += 1
+        counts[i] = c
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def fill_kernel(C, X, Y, on_the_fly, f, g, eps, rowmin, colmin, width, indptr, indices, data):
+    """The truncated kernel ``K_ij = exp((f_i + g_j - C_ij) / eps)`` in CSR form (``indptr``
+    from :func:`count_kernel`); subnormal entries are zeros."""
+    m = g.shape[0]
+    tiny = np.finfo(np.float64).tiny
+    for i in prange(indptr.shape[0] - 1):
+        p = indptr[i]
+        for j in range(m):
+            r = _kept(C, X, Y, on_the_fly, f, g, rowmin, colmin, width, i, j)
+            if r < np.inf:
+                k = np.exp(-r / eps)
+                indices[p] = j
+                data[p] = k if k >= tiny else 0.0
+                p += 1
+
+
 @njit(cache=True, nogil=True, parallel=True, fastmath=REDUCE)
-def _col_sums(K, u, acc, n_blocks):
+def _kv(K, indptr, indices, data, sparse, v, Kv):
+    """``Kv = K v`` for a dense kernel or a truncated one in CSR form (``sparse``)."""
+    for i in prange(Kv.shape[0]):
+        s = 0.0
+        if sparse:
+            for p in range(indptr[i], indptr[i + 1]):
+                s += data[p] * v[indices[p]]
+        else:
+            for j in range(v.shape[0]):
+                s += K[i, j] * v[j]
+        Kv[i] = s
+
+
+@njit(cache=True, nogil=True, parallel=True, fastmath=REDUCE)
+def _col_sums(K, indptr, indices, data, sparse, u, acc, n_blocks):
     """``acc[blk] = K[rows of blk]^T u[rows of blk]``: ``K^T u`` as per-block partial sums."""
-    n, m = K.shape
+    n = u.shape[0]
+    m = acc.shape[1]
     for blk in prange(n_blocks):
         for j in range(m):
             acc[blk, j] = 0.0
         for i in range(blk * n // n_blocks, (blk + 1) * n // n_blocks):
             ui = u[i]
-            for j in range(m):
-                acc[blk, j] += K[i, j] * ui
+            if sparse:
+                for p in range(indptr[i], indptr[i + 1]):
+                    acc[blk, indices[p]] += data[p] * ui
+            else:
+                for j in range(m):
+                    acc[blk, j] += K[i, j] * ui
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=REDUCE)
-def scaling_loop(K, a, b, u, v, max_iter, check_every, tol, bound, n_blocks, omega, err):
-    """Sinkhorn's scaling iterations ``u = a / K v``, ``v = b / K^T u`` on a fixed kernel.
+def scaling_loop(K, indptr, indices, data, sparse, a, b, u, v, max_iter, check_every, tol,
+                 bound, n_blocks, omega, err):
+    """Sinkhorn's scaling iterations ``u = a / K v``, ``v = b / K^T u`` on a fixed kernel:
+    dense ``K``, or (``sparse``) the truncated kernel ``(indptr, indices, data)`` in CSR form.
 
     Every ``check_every`` iterations the L1 error of the row marginal (the columns are exact
     after the v-update) is measured from the product ``K v`` the next u-update needs anyway.
@@ -164,22 +247,18 @@ def scaling_loop(K, a, b, u, v, max_iter, check_every, tol, bound, n_blocks, ome
     ``omega`` is halved towards 1 whenever the error grows between two checks (``err``: the
     error at the last check, inf at the start).
     """
-    n, m = K.shape
+    n, m = a.shape[0], b.shape[0]
     Kv = np.empty(n)
     acc = np.zeros((n_blocks, m))
     it = 0
     while True:
-        for i in prange(n):
-            s = 0.0
-            for j in range(m):
-                s += K[i, j] * v[j]
-            Kv[i] = s
+        _kv(K, indptr, indices, data, sparse, v, Kv)
         if it % check_every == 0 or it >= max_iter:
             e = 0.0
             for i in range(n):
                 e += abs(u[i] * Kv[i] - a[i])
             if omega != 1.0:
-                _col_sums(K, u, acc, n_blocks)
+                _col_sums(K, indptr, indices, data, sparse, u, acc, n_blocks)
                 for j in range(m):
                     s = 0.0
                     for blk in range(n_blocks):
@@ -201,7 +280,7 @@ def scaling_loop(K, a, b, u, v, max_iter, check_every, tol, bound, n_blocks, ome
                 u[i] = ui if omega == 1.0 else u[i] ** (1.0 - omega) * ui ** omega
         if bad:
             return it, err, DEGENERATE, omega
-        _col_sums(K, u, acc, n_blocks)
+        _col_sums(K, indptr, indices, data, sparse, u, acc, n_blocks)
         out = False
         for j in prange(m):
             s = 0.0

@@ -5,9 +5,15 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg
 
-from .._config import _numba_threads
 from ._kernels import build_kernel
-from ._sinkhorn import _DENSE_BYTES, _positive, _Problem, _run_sinkhorn, _warn_unconverged
+from ._sinkhorn import (
+    _DENSE_BYTES,
+    _positive,
+    _Problem,
+    _run_sinkhorn,
+    _threads,
+    _warn_unconverged,
+)
 
 _ARMIJO = 1e-4
 # ridge of the Newton system relative to the largest marginal (Levenberg-Marquardt)
@@ -133,7 +139,7 @@ def sinkhorn_newton_sparse(a, b, C, epsilon, *, tol=1e-6, max_iter=100, warmup_t
         keep = max(10, int(np.ceil(np.sqrt(max(n, m)))))
     _positive(keep, "keep", integer=True)
     eps = pb.epsilon
-    with _numba_threads():
+    with _threads():
         warm_tol = max(pb.tol_abs, warmup_tol * pb.mass)
         f, g, n_sinkhorn, n_abs = _run_sinkhorn(pb, pb.f0, pb.g0, eps, "stabilized",
                                                 warm_tol, warmup_max_iter, 10, 0.5)

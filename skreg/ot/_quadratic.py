@@ -22,14 +22,10 @@ reachable. The kernels are serial below 2^16 entries and parallel (blocks of row
 columns) above.
 """
 
-import contextlib
-
 import numpy as np
 from numba import get_num_threads, njit, prange
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
-from .._config import _numba_threads
 from ._kernels import _n_blocks
 from ._sinkhorn import (
     OTResult,
@@ -37,6 +33,7 @@ from ._sinkhorn import (
     _check_problem,
     _positive,
     _sqeuclidean,
+    _threads,
     _warn_unconverged,
 )
 
@@ -362,15 +359,6 @@ class _SemiDualOracle:
 
     def solution(self):
         return self.f.copy(), self.g - self.theta0, np.ascontiguousarray(self.PT.T)
-
-
-@contextlib.contextmanager
-def _threads():
-    """skreg's numba threads, and one BLAS thread: L-BFGS-B's own linear algebra is on
-    vectors of length n + m, where BLAS threads only cost (on a busy machine, far more than
-    the whole solve)."""
-    with threadpool_limits(limits=1, user_api="blas"), _numba_threads():
-        yield
 
 
 class _Stop(Exception):

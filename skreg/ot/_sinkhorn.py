@@ -1,11 +1,13 @@
 """Entropic optimal transport by Sinkhorn's algorithm, stable at any epsilon."""
 
+import contextlib
 import numbers
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 from .._config import _numba_threads
 from ._kernels import (
@@ -13,9 +15,12 @@ from ._kernels import (
     DEGENERATE,
     _n_blocks,
     build_kernel,
+    count_kernel,
+    fill_kernel,
     lse_cols,
     lse_rows,
     plan_sums,
+    reduced_minima,
     scaling_loop,
     solve_dense,
 )
@@ -29,6 +34,7 @@ _BOUND = 1e30  # scalings leave [1/bound, bound] -> absorbed into the potentials
 #: thread: the parallel loops' start-up costs more than they save, most of all on a busy
 #: machine)
 _SERIAL_ENTRIES = 1 << 16
+_BOUND_TRUNCATED = 1e3  # absorption bound with a truncated kernel
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,15 @@ def _check_cost(C):
     return C, empty, empty, False
 
 
+@contextlib.contextmanager
+def _threads():
+    """skreg's numba threads, and one BLAS thread: the solvers' dense linear algebra is on
+    vectors, or on systems of n + m unknowns that a busy machine's BLAS threads slow down
+    far more than they help (a 300 x 300 Cholesky took 0.4 s instead of 1 ms)."""
+    with threadpool_limits(limits=1, user_api="blas"), _numba_threads():
+        yield
+
+
 def _sqeuclidean(X, Y):
     """Squared Euclidean distances between the rows of X and Y (differences, no
     cancellation)."""
@@ -213,7 +228,8 @@ def _positive(value, name, integer=False):
 
 
 def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, check_every=10,
-             epsilon_scaling=0.5, relaxation=1.0, init=None, return_plan=True, warn=True):
+             epsilon_scaling=0.5, relaxation=1.0, truncation=None, init=None,
+             return_plan=True, warn=True):
     r"""Entropic optimal transport between two discrete measures, at any epsilon.
 
     Solves
@@ -270,6 +286,19 @@ def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, che
         median: 31430 at 1, 49170 at 1.3): use :func:`sinkhorn_newton_sparse` there. With
         ``omega > 1`` the checks also measure the column error (one more product), and
         ``omega`` is halved towards 1 whenever the error grows between two checks.
+    truncation : float or None, default=None
+        Kernel truncation (Schmitzer, 2019), for the stabilized method: at every kernel
+        rebuild, the entries below ``truncation`` times the largest entry of their row and
+        of their column are dropped and the kernel is kept in sparse (CSR) form, so that an
+        iteration costs the number of entries kept instead of ``n m``. The scalings are
+        absorbed as soon as they leave ``[1e-3, 1e3]``, so a dropped entry stays below
+        ``1e6 * truncation`` of the largest plan entry of its row; e.g. 1e-30 changes
+        nothing measurable. Pays at small epsilon, where the
+        plan is concentrated, not at larger ones (a rebuild evaluates all ``n m`` entries
+        three times): 2000 points, 1e-30, epsilon = 0.001 x median cost: 6.9 s instead of
+        20.4 s; 0.01 x median: 1.9 s instead of 0.7 s. The final
+        marginals are checked on the whole plan, and the iterations continue on the whole
+        kernel if the truncated one fell short. Memory: the entries kept.
     init : tuple of ndarray (f, g), default=None
         Initial potentials (a previous result's ``f, g``), e.g. for a nearby problem.
     return_plan : bool, default=True
@@ -317,17 +346,32 @@ def sinkhorn(a, b, C, epsilon, *, method="auto", tol=1e-6, max_iter=100_000, che
         if epsilon_scaling >= 1:
             raise ValueError(f"epsilon_scaling must be in (0, 1), got {epsilon_scaling}.")
     omega = _check_relaxation(relaxation)
-    if method == "auto":
-        method = "stabilized" if (not pb.fly or 8 * pb.n * pb.m <= _DENSE_BYTES) else "log"
+    dense_fits = not pb.fly or 8 * pb.n * pb.m <= _DENSE_BYTES
+    if truncation is not None:
+        _positive(truncation, "truncation")
+        if truncation >= 1 or method == "log":
+            raise ValueError(f"truncation must be in (0, 1) and needs method='stabilized' or "
+                             f"'auto', got {truncation} with method={method!r}.")
+        method = "stabilized"
+    elif method == "auto":
+        method = "stabilized" if dense_fits else "log"
     with _numba_threads():
-        if method == "stabilized" and omega == 1.0 and \
+        if method == "stabilized" and omega == 1.0 and truncation is None and \
                 len(pb.a_s) * len(pb.b_s) <= _SERIAL_ENTRIES:
             f, g, n_iter, n_abs = _serial(pb, check_every, epsilon_scaling)
         else:
             f, g, n_iter, n_abs = _run_sinkhorn(pb, pb.f0, pb.g0, epsilon, method,
-                                                pb.tol_abs, max_iter, check_every,
-                                                epsilon_scaling, omega)
+                                                pb.tol_loop, max_iter, check_every,
+                                                epsilon_scaling, omega, truncation)
         res = pb.result(f, g, method, n_iter, n_abs, return_plan)
+        if truncation is not None and not res.converged and n_iter < max_iter:
+            # converged on the truncated kernel but not on the whole plan (the dropped
+            # entries grew): finish on the whole kernel
+            f, g, it, absorbed = _run_sinkhorn(pb, f, g, epsilon,
+                                               "stabilized" if dense_fits else "log",
+                                               pb.tol_loop, max_iter - n_iter, check_every,
+                                               None, omega)
+            res = pb.result(f, g, method, n_iter + it, n_abs + absorbed, return_plan)
     if warn:
         _warn_unconverged(res, "sinkhorn", tol)
     return res
@@ -341,13 +385,13 @@ def _serial(pb, check_every, scaling):
     f, g = pb.f0.copy(), pb.g0.copy()
     K = np.empty(C.shape)
     n_iter, _, n_abs = solve_dense(C, pb.a_s, pb.b_s, f, g, pb.epsilon,
-                                   0.0 if scaling is None else float(scaling), pb.tol_abs,
+                                   0.0 if scaling is None else float(scaling), pb.tol_loop,
                                    pb.max_iter, check_every, _BOUND, K)
     return f, g, n_iter, n_abs
 
 
 def _run_sinkhorn(pb, f, g, epsilon, method, tol_abs, max_iter, check_every, scaling,
-                  omega=1.0):
+                  omega=1.0, truncation=None):
     """Sinkhorn stages on the positive-mass subproblem: ``(f, g, n_iter, n_absorptions)``."""
     n_iter, n_abs = 0, 0
     epsilons = _schedule(pb.sub, epsilon, scaling)
@@ -357,7 +401,7 @@ def _run_sinkhorn(pb, f, g, epsilon, method, tol_abs, max_iter, check_every, sca
         budget = max_iter - n_iter
         if method == "stabilized":
             f, g, it, _, absorbed = _stabilized(pb.sub, pb.a_s, pb.b_s, f, g, eps, stage_tol,
-                                                budget, check_every, omega)
+                                                budget, check_every, omega, truncation)
             n_abs += absorbed
         else:
             f, g, it, _ = _log_domain(pb.sub, pb.a_s, pb.b_s, f, g, eps, stage_tol, budget,
@@ -386,6 +430,9 @@ class _Problem:
         self.n, self.m, self.a, self.b = n, m, a, b
         self.epsilon, self.mass = float(epsilon), float(a.sum())
         self.tol_abs, self.max_iter = tol * self.mass, max_iter
+        # the iterations measure the error on the scaled kernel, the result recomputes it
+        # from the potentials (rounding differs by ~1e-4 relative): they stop 1% below tol
+        self.tol_loop = 0.99 * self.tol_abs
         # points of zero mass take no part; their potentials are c-transforms at the end
         self.ia, self.jb = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
         self.sub = _Subproblem(C, X, Y, fly, self.ia, self.jb, n, m)
@@ -489,19 +536,28 @@ def _schedule(sub, epsilon, factor):
     return eps[::-1]
 
 
-def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every, omega=1.0):
+def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every, omega=1.0, truncation=None):
     n, m = len(a), len(b)
-    K = np.empty((n, m))
+    # a truncated kernel: scalings absorbed early (bound 1e3), so that a dropped entry stays
+    # below 1e6 x truncation x the largest entry of its row in the plan until the next rebuild
+    sparse = truncation is not None
+    bound = _BOUND_TRUNCATED if sparse else _BOUND
+    K = np.empty((0, 0) if sparse else (n, m))
+    indptr, indices, data = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
     u, v = np.ones(n), np.ones(m)
     it_total, absorbed = 0, 0
     err = np.inf
     blocks = _n_blocks(n)
     while True:
-        build_kernel(*sub.args(), f, g, eps, K)
+        if sparse:
+            indptr, indices, data = _truncated_kernel(sub, f, g, eps, truncation)
+        else:
+            build_kernel(*sub.args(), f, g, eps, K)
         absorbed += 1
         u[:], v[:] = 1.0, 1.0
-        it, err, code, omega = scaling_loop(K, a, b, u, v, max(budget - it_total, 0),
-                                            check_every, tol, _BOUND, blocks, omega, err)
+        it, err, code, omega = scaling_loop(K, indptr, indices, data, sparse, a, b, u, v,
+                                            max(budget - it_total, 0), check_every, tol, bound,
+                                            blocks, omega, err)
         it_total += it
         f = f + eps * np.log(u)
         g = g + eps * np.log(v)
@@ -514,6 +570,22 @@ def _stabilized(sub, a, b, f, g, eps, tol, budget, check_every, omega=1.0):
             continue
         if code != ABSORB or it_total >= budget:
             return f, g, it_total, err, absorbed
+
+
+def _truncated_kernel(sub, f, g, eps, truncation):
+    """The kernel at ``(f, g)`` without its entries below ``truncation`` times the largest
+    entry of their row and of their column (so no row or column is empty), in CSR form."""
+    n, m = len(f), len(g)
+    rowmin, colmin = np.empty(n), np.empty(m)
+    reduced_minima(*sub.args(), f, g, rowmin, colmin, _n_blocks(n))
+    width = -eps * np.log(truncation)
+    counts = np.empty(n, dtype=np.int64)
+    count_kernel(*sub.args(), f, g, rowmin, colmin, width, counts)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
+    fill_kernel(*sub.args(), f, g, eps, rowmin, colmin, width, indptr, indices, data)
+    return indptr, indices, data
 
 
 def _log_domain(sub, a, b, f, g, eps, tol, budget, check_every, omega=1.0):

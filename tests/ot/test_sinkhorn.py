@@ -217,3 +217,29 @@ def test_warns_when_unconverged_and_ends_at_the_target_epsilon():
     # stopped in an early epsilon stage: one exact iteration at epsilon ends the solve, so
     # the columns of the returned plan are exact
     assert not res.converged and res.marginal_error_b < 1e-12
+
+
+@pytest.mark.parametrize("truncation", [1e-30, 1e-4])
+def test_truncated_kernel_gives_the_whole_solution(truncation):
+    # 1e-30: nothing measurable is dropped; 1e-4: the truncated kernel misses mass, and the
+    # iterations finish on the whole kernel
+    X, Y, a, b = _clouds(n=300, m=280)
+    C = _sqdist(X, Y)
+    eps = 2e-3 * np.median(C)
+    dense = sinkhorn(a, b, C, eps, tol=1e-11)
+    sparse = sinkhorn(a, b, C, eps, tol=1e-11, truncation=truncation)
+    assert dense.converged and sparse.converged
+    assert sparse.marginal_error_a <= 1e-11 and sparse.marginal_error_b <= 1e-11
+    np.testing.assert_allclose(sparse.plan, dense.plan, atol=1e-11)
+    fly = sinkhorn(a, b, (X, Y), eps, tol=1e-11, truncation=truncation)
+    np.testing.assert_allclose(fly.plan, dense.plan, atol=1e-11)
+
+
+def test_truncation_errors():
+    X, Y, a, b = _clouds()
+    with pytest.raises(ValueError, match="truncation must be in"):
+        sinkhorn(a, b, (X, Y), 0.1, truncation=1.0)
+    with pytest.raises(ValueError, match="needs method='stabilized'"):
+        sinkhorn(a, b, (X, Y), 0.1, truncation=1e-20, method="log")
+    with pytest.raises(TypeError, match="truncation must be a number"):
+        sinkhorn(a, b, (X, Y), 0.1, truncation="1e-20")
