@@ -19,11 +19,13 @@ processes, unless ``--skip-compile``):
   <= 1e-6.
 * **Solvers**: skreg ``sinkhorn(method="stabilized")`` on the cost matrix; skreg
   ``sinkhorn(method="log")`` on the points ``(X, Y)`` (cost on the fly, O(n) memory); skreg
-  ``sinkhorn_newton_sparse`` (SNS) on the cost matrix; POT ``ot.sinkhorn(method="sinkhorn")``
-  (the kernel ``exp(-M / reg)``) and ``method="sinkhorn_log"``; POT ``ot.emd`` (exact, for the
-  cost gap; in a spawned process killed after ``--emd-seconds``, and only up to
-  ``--emd-max-n``); regot's ``sinkhorn_ssns`` when regot is installed. skreg's solvers run at
-  their defaults (``tol=1e-6``, epsilon scaling 0.5, checks every 10 iterations).
+  ``sinkhorn_newton_sparse`` (SNS) on the cost matrix; skreg ``sinkhorn(truncation=1e-30)``
+  ("skreg truncated", the stabilized method on a truncated sparse kernel); POT
+  ``ot.sinkhorn(method="sinkhorn")`` (the kernel ``exp(-M / reg)``) and
+  ``method="sinkhorn_log"``; POT ``ot.emd`` (exact, for the cost gap; in a spawned process
+  killed after ``--emd-seconds``, and only up to ``--emd-max-n``); regot's ``sinkhorn_ssns``
+  when regot is installed. skreg's solvers run at their defaults (``tol=1e-6``, epsilon
+  scaling 0.5, checks every 10 iterations).
 * **Equal accuracy**: every solver's L1 marginal error is measured here, from the plan it
   returns or (skreg without a plan) from its potentials, never taken from the solver. POT's
   ``stopThr`` is compared with ``||b - P^T 1||_2`` (the row marginal is exact after its
@@ -90,11 +92,12 @@ TOL = 1e-6
 N_MEDIAN_PAIRS = 1_000_000
 N_POOL = 20_000  # points drawn per d; the median of the cost is estimated on this sample
 SOLVERS = ("skreg stabilized", "skreg log (X, Y)", "skreg SNS", "POT sinkhorn",
-           "POT sinkhorn_log", "POT emd", "regot ssns")
+           "POT sinkhorn_log", "POT emd", "regot ssns", "skreg truncated")
 ITERATIVE = SOLVERS[:5] + SOLVERS[6:]
 #: n x n float64 arrays each solver holds at its peak (cost, kernel, plan, temporaries)
 DENSE_ARRAYS = {"skreg stabilized": 3, "skreg log (X, Y)": 0, "skreg SNS": 4,
-                "POT sinkhorn": 5, "POT sinkhorn_log": 5, "POT emd": 3, "regot ssns": 3}
+                "POT sinkhorn": 5, "POT sinkhorn_log": 5, "POT emd": 3, "regot ssns": 3,
+                "skreg truncated": 2}
 #: skreg forms the plan of a cost given as points only up to this size (skreg.ot._sinkhorn)
 SKREG_PLAN_BYTES = 2 * 1024**3
 POT_MAX_CONTINUATIONS = 5
@@ -208,12 +211,13 @@ def _skreg_outcome(pb, res, wall, cpu, warns, capped):
             "state": (res.f, res.g)}
 
 
-def run_skreg_sinkhorn(pb, method, cap):
+def run_skreg_sinkhorn(pb, method, cap, truncation=None):
     from skreg.ot import sinkhorn
 
     cost = pb.C if method == "stabilized" else (pb.X, pb.Y)
     res, wall, cpu, warns = _timed(lambda: sinkhorn(pb.a, pb.b, cost, pb.eps, method=method,
-                                                    tol=TOL, max_iter=cap, warn=False))
+                                                    tol=TOL, max_iter=cap, warn=False,
+                                                    truncation=truncation))
     out = _skreg_outcome(pb, res, wall, cpu, warns, res.n_iter >= cap)
     out.update(units=res.n_iter, iterations=res.n_iter)
     return out
@@ -304,6 +308,8 @@ def adapter(name, pb):
         return lambda cap: run_skreg_sinkhorn(pb, "stabilized", cap)
     if name == "skreg log (X, Y)":
         return lambda cap: run_skreg_sinkhorn(pb, "log", cap)
+    if name == "skreg truncated":
+        return lambda cap: run_skreg_sinkhorn(pb, "stabilized", cap, truncation=1e-30)
     if name == "skreg SNS":
         return lambda cap: run_skreg_sns(pb, cap)
     if name == "POT sinkhorn":
