@@ -42,7 +42,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import _check_not_complex, _check_sparse_format
+from .._validation import _check_not_complex, check_X
 from ._group import REGULARIZERS, group_sparse_ot
 from ._map import entropic_map
 from ._sinkhorn import METHODS, sinkhorn
@@ -190,9 +190,7 @@ def _warn_unconverged(est, res, n_iter, stacklevel):
 
 
 def _check_X(est, X, reset):
-    _check_sparse_format(X)
-    _check_not_complex(X, "X")
-    return validate_data(est, X, reset=reset, dtype=np.float64)
+    return check_X(est, X, reset=reset, accept_sparse=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._validation import _check_not_complex, _check_sparse_format, check_sample_weight
+from .._validation import _check_not_complex, check_sample_weight, check_X
 from ._map import COSTS, elastic_cost, entropic_map
 from ._newton import sinkhorn_newton_sparse
 from ._sinkhorn import sinkhorn
@@ -148,9 +148,7 @@ class EntropicOTMapper(TransformerMixin, BaseEstimator):
         self : object
         """
         self._check_params()
-        _check_sparse_format(X)
-        _check_not_complex(X, "X")
-        X = validate_data(self, X, reset=True, dtype=np.float64, ensure_min_samples=1)
+        X = check_X(self, X, reset=True, accept_sparse=False)
         a = check_sample_weight(sample_weight, X.shape[0])
         if X_target is None:
             if target_weight is not None:
@@ -214,9 +212,7 @@ class EntropicOTMapper(TransformerMixin, BaseEstimator):
         X_new : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        _check_sparse_format(X)
-        _check_not_complex(X, "X")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = check_X(self, X, reset=False, accept_sparse=False)
         return self._map(X, self.target_, self.g_)
 
     def inverse_transform(self, X):
