@@ -115,5 +115,9 @@ def test_all_estimators_exact_list_for_the_model_selection_family():
 
 def test_all_estimators_exact_list_for_the_ot_family():
     family = [(n, c) for n, c in all_estimators() if c.__module__.startswith("skreg.ot")]
-    assert _names(family) == ["EntropicOTMapper"]
-    assert "EntropicOTMapper" in _names(all_estimators("transformer"))
+    assert _names(family) == ["ClassRegularizedOTAdapter", "EntropicOTMapper",
+                              "OTLabelPropagation", "OTMappingAdapter", "SelectSource"]
+    transformers = _names(all_estimators("transformer"))
+    for name in ("EntropicOTMapper", "OTMappingAdapter", "ClassRegularizedOTAdapter"):
+        assert name in transformers
+    assert "OTLabelPropagation" in _names(all_estimators("classifier"))
