@@ -175,8 +175,9 @@ def sinkhorn_batch(a, b, C, epsilon, *, tol=1e-6, max_iter=100_000, check_every=
             f[k], g[k], P[k] if return_plan else None, float(np.sum(P[k] * C[k])),
             float(f[k] @ A[k] + g[k] @ Bw[k] - eps[k] * rows.sum()), int(n_iter[k]),
             bool(max(err_a, err_b) <= tol * mass[k]), err_a, err_b, float(eps[k]),
-            "stabilized", int(n_abs[k]), _cost_args=(np.ascontiguousarray(C[k]), np.zeros((1, 1)),
-                                      np.zeros((1, 1)), False))
+            "stabilized", int(n_abs[k]),
+            _cost_args=(np.ascontiguousarray(C[k]), np.zeros((1, 1)), np.zeros((1, 1)), False,
+                        A[k] > 0, Bw[k] > 0))
         results.append(res)
     late = [k for k, r in enumerate(results) if not r.converged]
     if warn and late:

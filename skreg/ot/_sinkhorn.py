@@ -6,6 +6,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
@@ -51,7 +52,8 @@ class OTResult:
         potential is the entropic c-transform of the other one (finite).
     plan : ndarray of shape (n, m) or None
         The transport plan; None when it was not formed (``return_plan=False``, or a cost
-        given as points whose plan would not fit in memory): use :meth:`plan_rows`.
+        given as points whose plan would not fit in memory): use :meth:`plan_rows` (lazy,
+        row blocks) or :meth:`sparse_plan` (the entries above a threshold).
     cost : float
         Transport cost ``<P, C>``.
     objective : float
@@ -91,17 +93,52 @@ class OTResult:
     dual_history: np.ndarray = None
     _cost_args: tuple = None
 
+    def sparse_plan(self, threshold=0.0, block_rows=1024):
+        """The plan as a ``scipy.sparse`` CSR matrix of its entries above ``threshold``.
+
+        Entropic plans are formed ``block_rows`` rows at a time from the potentials, so a
+        plan that does not fit in memory densely (a cost given as points) can be kept
+        sparse: memory is ``block_rows x m`` plus the entries kept. Quadratic and
+        sparsity-constrained plans have exact zeros (``threshold=0`` keeps exactly their
+        support); entropic plans are positive wherever they do not underflow, so pass a
+        threshold (e.g. ``1e-12 * mass``) to keep their effective support.
+
+        Parameters
+        ----------
+        threshold : float, default=0.0
+            Entries ``<= threshold`` are dropped.
+        block_rows : int, default=1024
+            Rows formed at a time (entropic plans).
+
+        Returns
+        -------
+        plan : scipy.sparse.csr_matrix of shape (n, m)
+        """
+        _positive(block_rows, "block_rows", integer=True)
+        if not (isinstance(threshold, numbers.Real) and np.isfinite(threshold)
+                and threshold >= 0):
+            raise ValueError(f"threshold must be a non-negative number, got {threshold!r}.")
+        n, m = len(self.f), len(self.g)
+        blocks = []
+        for start in range(0, n, block_rows):
+            rows = self.plan_rows(start, min(start + block_rows, n))
+            blocks.append(sp.csr_matrix(np.where(rows > threshold, rows, 0.0)))
+        return sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((n, m))
+
     def plan_rows(self, start, stop):
         """Rows ``start:stop`` of an entropic plan, computed from the potentials."""
         if self._cost_args is None:
             return np.asarray(self.plan[start:stop])
-        C, X, Y, fly = self._cost_args
+        C, X, Y, fly, rows, cols = self._cost_args
         f = self.f[start:stop]
         sub_C = C if fly else C[start:stop]
         sub_X = X[start:stop] if fly else X
         K = np.empty((len(f), len(self.g)))
         with _numba_threads():
             build_kernel(sub_C, sub_X, Y, fly, f, self.g, self.epsilon, K)
+        # points of zero mass have finite potentials (c-transforms) but no mass
+        K[~rows[start:stop]] = 0.0
+        K[:, ~cols] = 0.0
         return K
 
 
@@ -469,8 +506,9 @@ class _Problem:
             plan[np.ix_(self.ia, self.jb)] = K
         converged = max(err_a, err_b) <= self.tol_abs
         return OTResult(f_full, g_full, plan, cost, dual, int(n_iter), bool(converged), err_a,
-                        err_b, eps, method, int(n_abs), _cost_args=(self.C, self.X, self.Y,
-                                                                    self.fly), **extra)
+                        err_b, eps, method, int(n_abs),
+                        _cost_args=(self.C, self.X, self.Y, self.fly, self.a > 0, self.b > 0),
+                        **extra)
 
 
 class _Subproblem:

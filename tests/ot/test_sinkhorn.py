@@ -243,3 +243,25 @@ def test_truncation_errors():
         sinkhorn(a, b, (X, Y), 0.1, truncation=1e-20, method="log")
     with pytest.raises(TypeError, match="truncation must be a number"):
         sinkhorn(a, b, (X, Y), 0.1, truncation="1e-20")
+
+
+def test_lazy_and_sparse_plans_equal_the_dense_plan():
+    X, Y, a, b = _clouds(n=50, m=40)
+    a[3], b[7] = 0.0, 0.0  # zero-mass points: zero row and column, finite potentials
+    a, b = a / a.sum(), b / b.sum()
+    C = _sqdist(X, Y)
+    res = sinkhorn(a, b, (X, Y), 0.01 * np.median(C), tol=1e-10)
+    np.testing.assert_allclose(res.plan_rows(0, 50), res.plan, atol=1e-15)
+    assert np.all(res.plan_rows(3, 4) == 0.0) and np.all(res.plan_rows(0, 50)[:, 7] == 0.0)
+    threshold = 1e-12
+    sparse = res.sparse_plan(threshold, block_rows=7)
+    assert sparse.shape == (50, 40) and sparse.format == "csr"
+    np.testing.assert_array_equal(sparse.toarray(), np.where(res.plan > threshold, res.plan, 0))
+    assert sparse.nnz < res.plan.size
+    with pytest.raises(ValueError, match="threshold must be a non-negative"):
+        res.sparse_plan(-1.0)
+    from skreg.ot import quadratic_ot
+
+    quad = quadratic_ot(a, b, C, np.median(C), tol=1e-10)
+    np.testing.assert_array_equal(quad.sparse_plan().toarray(), quad.plan)
+    assert quad.sparse_plan().nnz == np.count_nonzero(quad.plan)
