@@ -91,6 +91,17 @@ def lse_cols(C, X, Y, on_the_fly, f, eps, log_b, out, n_blocks):
         out[j] = eps * log_b[j] - colmax[j] - eps * np.log(s)
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def sum_blocks(acc, out):
+    """``out[j] = sum_blk acc[blk, j]``: the per-block partial sums of a reduction over rows
+    (or columns) of a row-major matrix, combined."""
+    for j in prange(out.shape[0]):
+        s = 0.0
+        for blk in range(acc.shape[0]):
+            s += acc[blk, j]
+        out[j] = s
+
+
 @njit(cache=True, nogil=True, parallel=True, fastmath=REDUCE)
 def plan_sums(C, X, Y, on_the_fly, f, g, eps, rows, cols, n_blocks):
     """Row and column sums of ``P_ij = exp((f_i + g_j - C_ij) / eps)`` and ``<P, C>``."""
@@ -110,11 +121,7 @@ def plan_sums(C, X, Y, on_the_fly, f, g, eps, rows, cols, n_blocks):
                 c_blk += p * c
             rows[i] = r
         costs[blk] = c_blk
-    for j in prange(m):
-        s = 0.0
-        for blk in range(n_blocks):
-            s += acc[blk, j]
-        cols[j] = s
+    sum_blocks(acc, cols)
     return costs.sum()
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 from scipy.optimize import minimize
 
-from ._kernels import _n_blocks
+from ._kernels import _n_blocks, sum_blocks
 from ._sinkhorn import (
     OTResult,
     _check_cost,
@@ -99,11 +99,7 @@ def _dual_eval_parallel(C, yf, yg, eps, rows, cols, n_blocks):
     for blk in prange(n_blocks):
         vals[blk] = _dual_block(C, yf, yg, eps, blk * n // n_blocks,
                                 (blk + 1) * n // n_blocks, rows, acc[blk])
-    for j in prange(m):
-        s = 0.0
-        for blk in range(n_blocks):
-            s += acc[blk, j]
-        cols[j] = s
+    sum_blocks(acc, cols)
     return vals.sum()
 
 
@@ -224,11 +220,7 @@ def _semi_eval_parallel(CT, y, b, k, eps, theta0, rho0, M0, rows, n_blocks):
     for blk in prange(n_blocks):
         vals[blk] = _semi_block(CT, y, b, k, eps, theta0, rho0, M0, blk * m // n_blocks,
                                 (blk + 1) * m // n_blocks, acc[blk])
-    for i in prange(n):
-        s = 0.0
-        for blk in range(n_blocks):
-            s += acc[blk, i]
-        rows[i] = s
+    sum_blocks(acc, rows)
     return vals.sum()
 
 
