@@ -11,6 +11,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_refnode
 
 DOC_DIR = Path(__file__).resolve().parent
 REPO_ROOT = DOC_DIR.parent
@@ -214,17 +215,18 @@ class BenchmarkResults(SphinxDirective):
     def run(self):
         rel = self.arguments[0]
         path = REPO_ROOT / rel
+        # Recorded even when missing: Sphinx then rereads the page until the file appears.
+        self.env.note_dependency(str(path))
         if not path.is_file():
             return [
                 nodes.paragraph(
                     text=f"No results yet: {rel} is written when the benchmark script is run."
                 )
             ]
-        self.env.note_dependency(str(path))
         result = markdown_to_nodes(path.read_text(encoding="utf-8"))
         image = path.with_suffix(".png")
+        self.env.note_dependency(str(image))  # a plot written later is picked up too
         if image.is_file():
-            self.env.note_dependency(str(image))
             # URIs of images are relative to the current document's directory.
             docdir = (DOC_DIR / self.env.docname).parent
             uri = os.path.relpath(image, docdir).replace(os.sep, "/")
@@ -281,9 +283,42 @@ def escape_type_underscores(app, what, name, obj, options, lines):
         lines[i] = match.group(1) + _TRAILING_UNDERSCORE.sub(r"\1\\_", match.group(2))
 
 
+def resolve_skreg_aliases(app, env, node, contnode):
+    """Resolve references to skreg objects under another of their public names.
+
+    Estimators are documented once, under the name the API reference lists (``skreg.WeightedOMP``),
+    but docstrings also name them through their subpackage (``skreg.greedy.WeightedOMP``) or
+    bare, relative to the module that defines them (``weighted_omp`` in a See Also section of
+    ``skreg.greedy``). A reference that the Python domain cannot resolve is linked to the
+    documented skreg object with the same final name: the only one, or else the one of the
+    module the reference is written in.
+    """
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    if not (target.startswith("skreg.") or "." not in target):
+        return None
+    name = target.rsplit(".", 1)[-1]
+    domain = env.get_domain("py")
+    matches = [
+        (full, entry)
+        for full, entry in domain.objects.items()
+        if full.startswith("skreg.") and full.rsplit(".", 1)[-1] == name
+        and entry.objtype != "module" and not entry.aliased
+    ]
+    if len(matches) > 1:  # prefer the object of the module the reference is written in
+        module = node.get("py:module") or ""
+        matches = [(full, entry) for full, entry in matches if full == f"{module}.{name}"]
+    if len(matches) != 1:
+        return None
+    full, entry = matches[0]
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, full)
+
+
 def setup(app):
     app.add_directive("benchmark-results", BenchmarkResults)
     # Before numpydoc (priority 500) turns the docstring into reST.
     app.connect("autodoc-process-docstring", escape_type_underscores, priority=100)
     app.connect("autodoc-skip-member", skip_member)
     app.connect("missing-reference", resolve_sklearn_labels)
+    app.connect("missing-reference", resolve_skreg_aliases)

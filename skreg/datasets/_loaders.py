@@ -197,6 +197,17 @@ def load_nci60(*, return_X_y=False):
     ImportError
         If ISLP is not installed.
 
+    Notes
+    -----
+    Source: the NCI60 panel of the US National Cancer Institute, gene expression measured by
+    D. T. Ross et al., "Systematic variation in gene expression patterns in human cancer cell
+    lines", Nature Genetics 24(3), 227-235, 2000, in the version of the unsupervised-learning
+    chapter of G. James, D. Witten, T. Hastie, R. Tibshirani and J. Taylor, "An Introduction to
+    Statistical Learning, with Applications in Python", Springer, 2023. The files
+    (``NCI60data.npy``, ``NCI60labs.csv``) are read from the data directory of the book's
+    companion package ISLP (https://github.com/intro-stat-learning/ISLP), distributed under a
+    three-clause BSD-style licence. Nothing is downloaded.
+
     Examples
     --------
     >>> from skreg.datasets import load_nci60
@@ -271,6 +282,18 @@ def load_khan(*, subset="all", return_X_y=False):
         If ISLP is not installed.
     ValueError
         If ``subset`` is not one of the allowed values.
+
+    Notes
+    -----
+    Source: J. Khan et al., "Classification and diagnostic prediction of cancers using gene
+    expression profiling and artificial neural networks", Nature Medicine 7(6), 673-679,
+    2001, in the version of the support-vector-machine chapter of G. James, D. Witten,
+    T. Hastie, R. Tibshirani and J. Taylor, "An Introduction to Statistical Learning, with
+    Applications in Python", Springer, 2023. The files (``Khan_xtrain.csv``,
+    ``Khan_ytrain.csv``, ``Khan_xtest.csv``, ``Khan_ytest.csv``) are read from the data
+    directory of the book's companion package ISLP
+    (https://github.com/intro-stat-learning/ISLP), distributed under a three-clause BSD-style
+    licence. Nothing is downloaded.
 
     Examples
     --------
@@ -353,6 +376,17 @@ def load_nyse(*, return_X_y=False):
             Description of the data, its source and licence.
 
     (data, target) : tuple if ``return_X_y`` is True
+
+    Notes
+    -----
+    Source: B. LeBaron and A. S. Weigend, "A bootstrap evaluation of the effect of data
+    splitting on financial time series", IEEE Transactions on Neural Networks 9(1), 213-220,
+    1998, in the version of the deep-learning chapter of G. James, D. Witten, T. Hastie,
+    R. Tibshirani and J. Taylor, "An Introduction to Statistical Learning, with Applications
+    in Python", Springer, 2023. The file ``skreg/datasets/data/NYSE.csv.gz`` is a gzip copy of
+    ``NYSE.csv`` from the data directory of the book's companion package ISLP 0.6.0
+    (https://github.com/intro-stat-learning/ISLP), redistributed under ISLP's three-clause
+    BSD-style licence, whose full text is ``skreg/datasets/data/NYSE_LICENSE.txt``.
 
     Examples
     --------
