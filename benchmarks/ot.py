@@ -109,10 +109,9 @@ GROWTH = 4  # factor between the iteration caps of the probing runs
 # --------------------------------------------------------------------------------------------
 def point_pool(d, seed=0):
     """``N_POOL`` points of each measure; the cases take the first n of them."""
-    rng = np.random.default_rng([seed, d])
-    X = rng.standard_normal((N_POOL, d))
-    Y = 0.8 * rng.standard_normal((N_POOL, d)) + 1.0
-    return X, Y
+    from skreg.datasets import make_point_clouds
+
+    return make_point_clouds(N_POOL, N_POOL, d, random_state=np.random.default_rng([seed, d]))
 
 
 def median_cost(X, Y, seed=0):

@@ -399,12 +399,12 @@ def _solve_each(solve, A, b):
 
 def section_ot(tour):
     """Entropic OT against POT, SNS at a small epsilon, quadratic OT against cvxpy."""
+    from skreg.datasets import make_point_clouds
     from skreg.ot import quadratic_ot, sinkhorn, sinkhorn_newton_sparse
     from skreg.reference import quadratic_ot as quadratic_ot_cvxpy
 
     tour.progress("entropic and sparse optimal transport between two point clouds")
-    rng = np.random.default_rng(1)
-    Xs, Yt = rng.standard_normal((500, 2)), 0.8 * rng.standard_normal((500, 2)) + 1.0
+    Xs, Yt = make_point_clouds(500, random_state=np.random.default_rng(1))
     C = ((Xs[:, None, :] - Yt[None, :, :]) ** 2).sum(-1)
     eps = 0.05 * float(np.median(C))
 

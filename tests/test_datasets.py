@@ -15,6 +15,7 @@ from skreg.datasets import (
     make_compressive_sensing,
     make_correlated_regression,
     make_function_approximation,
+    make_point_clouds,
     make_sparse_regression,
     tensor_basis,
 )
@@ -589,3 +590,46 @@ def test_function_approximation_error_invalid():
         function_approximation_error(coef, indices, None, basis="legendre")
     with pytest.raises(ValueError, match="undefined"):
         function_approximation_error(coef, indices, lambda y: np.zeros(len(y)), basis="legendre")
+
+
+# --------------------------------------------------------------------------------------------
+# make_point_clouds
+# --------------------------------------------------------------------------------------------
+def test_point_clouds_shapes_moments_and_reproducibility():
+    X, Y = make_point_clouds(4000, 3000, n_features=3, random_state=0)
+    assert X.shape == (4000, 3) and Y.shape == (3000, 3)
+    assert X.dtype == Y.dtype == np.float64
+    np.testing.assert_allclose(X.mean(axis=0), 0.0, atol=0.06)
+    np.testing.assert_allclose(X.std(axis=0), 1.0, atol=0.05)
+    np.testing.assert_allclose(Y.mean(axis=0), 1.0, atol=0.06)
+    np.testing.assert_allclose(Y.std(axis=0), 0.8, atol=0.05)
+    X2, Y2 = make_point_clouds(4000, 3000, n_features=3, random_state=0)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(Y, Y2)
+    X3, Y3 = make_point_clouds(50, random_state=1)
+    assert X3.shape == Y3.shape == (50, 2)
+    assert not np.array_equal(X3, X[:50, :2])
+
+
+def test_point_clouds_scale_shift_and_generator():
+    # a numpy Generator is used as given: source first, then target, as the benchmarks draw
+    X, Y = make_point_clouds(30, 20, 4, scale=2.0, shift=-3.0,
+                             random_state=np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    np.testing.assert_array_equal(X, rng.standard_normal((30, 4)))
+    np.testing.assert_array_equal(Y, 2.0 * rng.standard_normal((20, 4)) - 3.0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_source": 0}, "n_source must be an integer >= 1"),
+    ({"n_source": 2.5}, "n_source must be an integer >= 1"),
+    ({"n_target": 0}, "n_target must be an integer >= 1 or None"),
+    ({"n_features": True}, "n_features must be an integer >= 1"),
+    ({"scale": 0.0}, "scale must be a finite number > 0"),
+    ({"scale": np.nan}, "scale must be a finite number > 0"),
+    ({"shift": np.inf}, "shift must be a finite number"),
+    ({"shift": "1"}, "shift must be a finite number"),
+])
+def test_point_clouds_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_point_clouds(**kwargs)

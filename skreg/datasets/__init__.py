@@ -1,4 +1,5 @@
-"""Data generators for sparse regression problems and loaders of real data sets."""
+"""Data generators (sparse regression, compressive sensing, function approximation, CT and
+deblurring, optimal transport point clouds) and loaders of real data sets."""
 
 from ._function_approximation import (
     function_approximation_error,
@@ -12,6 +13,7 @@ from ._generators import (
     make_sparse_regression,
 )
 from ._loaders import load_khan, load_nci60, load_nyse
+from ._point_clouds import make_point_clouds
 from ._tomography import (
     blur_operator,
     filtered_back_projection,
@@ -34,6 +36,7 @@ __all__ = [
     "make_correlated_regression",
     "make_deblurring",
     "make_function_approximation",
+    "make_point_clouds",
     "make_sparse_regression",
     "make_tomography",
     "parallel_beam_operator",
