@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import warnings
 
 import numba
@@ -312,14 +313,23 @@ def _resolve_n_threads(n, max_threads, name="n"):
     return clamped
 
 
+# OMP_NUM_THREADS as it was when skreg was imported. Like an OpenMP runtime, skreg reads the
+# variable once: loky and dask's nanny set it before they start a worker process, and a later
+# change must not count. distributed's Nanny sets it (to 1) in the *client* process too, when
+# a LocalCluster starts worker processes, and leaves it there: read at every call, it would
+# silently drop skreg's kernels in the client to one thread for the rest of the session.
+_OMP_NUM_THREADS_AT_IMPORT = os.environ.get("OMP_NUM_THREADS")
+
+
 def _env_thread_limit():
-    """Return the thread limit set by ``OMP_NUM_THREADS``, or None if unset or invalid.
+    """Return the thread limit set by ``OMP_NUM_THREADS`` at import, or None if unset/invalid.
 
     joblib's loky backend sets ``OMP_NUM_THREADS`` (and ``NUMBA_NUM_THREADS``) in its worker
-    processes to ``cpu_count() // n_jobs`` (or ``inner_max_num_threads``), and dask sets it to 1
-    in its workers; users set it to cap OpenMP code such as scikit-learn's.
+    processes to ``cpu_count() // n_jobs`` (or ``inner_max_num_threads``), and dask's nanny
+    sets it to 1 in its workers (``distributed.nanny.pre-spawn-environ``); users set it to cap
+    OpenMP code such as scikit-learn's. The value is the one skreg saw when it was imported.
     """
-    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    value = (_OMP_NUM_THREADS_AT_IMPORT or "").split(",")[0].strip()
     try:
         limit = int(value)
     except ValueError:
@@ -327,10 +337,40 @@ def _env_thread_limit():
     return limit if limit >= 1 else None
 
 
+def _dask_worker_thread_limit():
+    """Return the thread limit of a task running in a dask worker, or None outside one.
+
+    dask's nanny sets ``OMP_NUM_THREADS=1`` in the worker processes it spawns (config
+    ``distributed.nanny.pre-spawn-environ``), which :func:`_env_thread_limit` reads. Workers
+    started without a nanny (``dask worker --no-nanny``, ``LocalCluster(processes=False)``)
+    have no such variable and run ``nthreads`` tasks at a time: each task then gets
+    ``NUMBA_NUM_THREADS // (dask threads of the workers of this process)`` threads, so that the
+    tasks together do not use more threads than numba's pool (the number of cores).
+    """
+    distributed = sys.modules.get("distributed")
+    if distributed is None:  # dask.distributed not imported: not in a worker
+        return None
+    try:
+        worker = distributed.get_worker()
+    except Exception:  # ValueError outside a worker task (or a changed API): no limit
+        return None
+    try:
+        workers = [w for w in getattr(type(worker), "_instances", ())
+                   if getattr(getattr(w, "status", None), "name", "running")
+                   in ("init", "running", "paused")] or [worker]
+        n_tasks = sum(max(int(getattr(getattr(w, "state", w), "nthreads", 1)), 1)
+                      for w in workers)
+    except Exception:  # pragma: no cover - defensive against changes of distributed
+        n_tasks = 1
+    return max(_max_num_threads() // max(n_tasks, 1), 1)
+
+
 def _default_num_threads():
     """Return the thread count used when neither set_num_threads nor n_threads was given."""
     max_threads = _max_num_threads()
     env_limit = _env_thread_limit()
+    if env_limit is None:
+        env_limit = _dask_worker_thread_limit()
     return max_threads if env_limit is None else min(env_limit, max_threads)
 
 
@@ -387,7 +427,8 @@ def _effective_num_threads(n_threads=None):
     1. ``n_threads``, a per-call request (e.g. an estimator parameter);
     2. the value set with :func:`set_num_threads` (all Python threads);
     3. the default: all of numba's threads (``numba.config.NUMBA_NUM_THREADS``), or fewer if
-       ``OMP_NUM_THREADS`` says so (joblib/loky and dask workers set it);
+       ``OMP_NUM_THREADS`` said so when skreg was imported (joblib/loky and dask workers set
+       it), or, in a dask worker without that variable, a share of the cores per dask thread;
 
     then capped by the limit set through threadpoolctl (``threadpool_limits``, all Python
     threads) and by a lower ``numba.set_num_threads`` of the calling thread.
@@ -443,7 +484,93 @@ def _numba_threads(n_threads=None):
             numba.set_num_threads(previous)
 
 
+# ---------------------------------------------------------------------------------------------
+# joblib: number of jobs and threads per job
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_n_jobs(n_jobs):
+    """Validate an ``n_jobs`` parameter (None, or a non-zero int) and return it."""
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(
+            f"n_jobs must be an int or None, got {n_jobs!r} of type {type(n_jobs).__name__}.")
+    if n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning; use None, a positive int or -1.")
+    return int(n_jobs)
+
+
+def _parallel_plan(n_jobs, n_tasks, prefer="threads"):
+    """Number of joblib jobs for ``n_tasks`` tasks and numba threads for each task.
+
+    Every internal parallel loop of skreg runs its tasks through
+    ``joblib.Parallel(n_jobs, prefer=prefer)``: threads by default (the kernels release the
+    GIL), or the backend the user set with ``joblib.parallel_backend`` / ``parallel_config``
+    (loky, dask, ...), which takes precedence over ``prefer``.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        The estimator's or function's ``n_jobs``: None means 1 unless in a
+        ``joblib.parallel_backend`` context (then the context's ``n_jobs``); -1 means all
+        processors (of the cluster, for dask).
+    n_tasks : int
+        Number of tasks; more jobs than tasks are not used.
+    prefer : {"threads", "processes"}, default="threads"
+        The backend hint given to ``joblib.Parallel``.
+
+    Returns
+    -------
+    n_jobs : int
+        Jobs to use, in ``[1, n_tasks]``. With 1 the caller runs the tasks in turn, in this
+        thread, without joblib.
+    n_threads : int or None
+        numba threads per task. When the tasks are threads of this process, the threads of
+        the caller are shared among them (``get_num_threads() // n_jobs``). When they run in
+        other processes (loky, dask), None: each worker uses its own default, which follows
+        the ``OMP_NUM_THREADS`` that loky and dask's nanny set in their workers.
+    """
+    import joblib
+
+    n_jobs = _check_n_jobs(n_jobs)
+    n = 1 if n_jobs is None and n_tasks <= 1 else joblib.effective_n_jobs(n_jobs)
+    n = int(max(1, min(n, n_tasks)))
+    if n == 1:
+        return 1, None
+    backend, _ = joblib.parallel.get_active_backend(prefer=prefer)
+    if getattr(backend, "uses_threads", False):
+        return n, max(1, _effective_num_threads() // n)
+    return n, None
+
+
 _blas_controller = None
+# Threads inside _single_threaded_blas blocks, and the limiter of the outermost one: the limit
+# is process-wide, so overlapping blocks of several threads (joblib thread tasks) share one
+# limiter, applied by the first to enter and undone by the last to leave. (Nested limiters
+# would each restore the value they read on entry, and a block that started while another
+# one held the limit would leave BLAS at one thread for good.)
+_blas_lock = threading.Lock()
+_blas_depth = 0
+_blas_limiter = None
+
+
+def _release_blas_control():
+    """Let any thread set OpenBLAS's (process-wide) pool size next.
+
+    threadpoolctl >= 3.6 lets only one live "controlling" thread change the size of a
+    pthreads OpenBLAS pool, the first to set it, and silently ignores the others; its ``with``
+    blocks release that control on exit. The limit of :func:`_single_threaded_blas` may be
+    undone by another thread than the one that set it (both serialized by ``_blas_lock``), so
+    control is released after each change.
+    """
+    controller = getattr(threadpoolctl, "OpenBLASController", None)
+    clear = getattr(controller, "clear_controlling_thread", None)
+    if clear is not None:
+        try:
+            clear(force=True)
+        except TypeError:  # pragma: no cover - another signature
+            pass
 
 
 @contextlib.contextmanager
@@ -455,15 +582,28 @@ def _single_threaded_blas():
     a 0.4 ms two-thread pass took 4 ms right after a 300 x 300 matmul). skreg's own BLAS calls
     between kernels (held-out predictions in cross-validation) are small, so they run
     single-threaded and leave no spinning thread behind. The controller is created once,
-    after numpy has loaded its BLAS, so entering the block costs a few microseconds.
+    after numpy has loaded its BLAS, so entering the block costs a few microseconds. Blocks
+    may overlap in several threads: the limit holds until the last one ends.
     """
-    global _blas_controller
-    if _blas_controller is None:
-        from threadpoolctl import ThreadpoolController
+    global _blas_controller, _blas_depth, _blas_limiter
+    with _blas_lock:
+        if _blas_controller is None:
+            from threadpoolctl import ThreadpoolController
 
-        _blas_controller = ThreadpoolController()
-    with _blas_controller.limit(limits=1, user_api="blas"):
+            _blas_controller = ThreadpoolController()
+        if _blas_depth == 0:
+            _blas_limiter = _blas_controller.limit(limits=1, user_api="blas")
+            _release_blas_control()
+        _blas_depth += 1
+    try:
         yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                limiter, _blas_limiter = _blas_limiter, None
+                limiter.restore_original_limits()
+                _release_blas_control()
 
 
 def set_num_threads(n=None):
@@ -478,7 +618,8 @@ def set_num_threads(n=None):
         - None: restore the default, all of numba's threads
           (``numba.config.NUMBA_NUM_THREADS``, the number of cores unless the
           ``NUMBA_NUM_THREADS`` environment variable says otherwise), or fewer if the
-          ``OMP_NUM_THREADS`` environment variable is set (as in joblib/loky and dask workers).
+          ``OMP_NUM_THREADS`` environment variable was set when skreg was imported (as in
+          joblib/loky and dask workers).
         - -1: all of numba's threads, even if ``OMP_NUM_THREADS`` is set.
         - ``n >= 1``: ``n`` threads.
         - ``n < -1``: ``NUMBA_NUM_THREADS + 1 + n`` threads (joblib's convention: -2 is all but

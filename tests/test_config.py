@@ -35,6 +35,7 @@ REPO_ROOT = CONFIG_SOURCE.parent.parent
 def _reset_threads(monkeypatch):
     """Run every test with the default settings and restore them afterwards."""
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(_config, "_OMP_NUM_THREADS_AT_IMPORT", None)
     set_num_threads(None)
     yield
     set_num_threads(None)
@@ -96,15 +97,37 @@ def test_set_num_threads_out_of_range_is_clamped(n, expected):
 
 
 def test_omp_num_threads_caps_default_only(monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    # the value skreg saw at import (monkeypatched here; see the subprocess test below)
+    monkeypatch.setattr(_config, "_OMP_NUM_THREADS_AT_IMPORT", "1")
     assert get_num_threads() == 1
-    monkeypatch.setenv("OMP_NUM_THREADS", "1,1")
+    monkeypatch.setattr(_config, "_OMP_NUM_THREADS_AT_IMPORT", "1,1")
     assert get_num_threads() == 1
     set_num_threads(-1)  # an explicit request wins over the environment
     assert get_num_threads() == MAX_THREADS
     set_num_threads(None)
-    monkeypatch.setenv("OMP_NUM_THREADS", "not-a-number")
+    monkeypatch.setattr(_config, "_OMP_NUM_THREADS_AT_IMPORT", "not-a-number")
     assert get_num_threads() == MAX_THREADS
+
+
+def test_omp_num_threads_is_read_at_import():
+    # like an OpenMP runtime: the value at import counts, a later change does not (dask's
+    # nanny sets OMP_NUM_THREADS=1 in the client process when a LocalCluster starts workers)
+    code = textwrap.dedent("""
+        import os
+        import skreg
+        before = skreg.get_num_threads()
+        os.environ["OMP_NUM_THREADS"] = "1"
+        print(before, skreg.get_num_threads())
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [str(MAX_THREADS)] * 2
+    env["OMP_NUM_THREADS"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["1", "1"]
 
 
 def test_per_call_n_threads():
@@ -209,6 +232,59 @@ def test_loky_workers_do_not_oversubscribe():
         joblib.delayed(get_num_threads)() for _ in range(n_jobs)
     )
     assert all(r <= max(joblib.cpu_count() // n_jobs, 1) for r in results)
+
+
+def test_parallel_plan_follows_joblib():
+    joblib = pytest.importorskip("joblib")
+    from skreg._config import _parallel_plan
+
+    # None means 1 unless in a joblib.parallel_backend context (scikit-learn's convention)
+    assert _parallel_plan(None, 5) == (1, None)
+    assert _parallel_plan(1, 5) == (1, None)
+    # threads of this process share its numba threads; never more jobs than tasks
+    assert _parallel_plan(2, 5) == (2, max(1, MAX_THREADS // 2))
+    assert _parallel_plan(4, 3)[0] == 3
+    assert _parallel_plan(-1, 100)[0] == joblib.cpu_count()
+    with joblib.parallel_backend("threading", n_jobs=2):
+        assert _parallel_plan(None, 5) == (2, max(1, MAX_THREADS // 2))
+    # other processes (loky, dask) use their own default threads: OMP_NUM_THREADS
+    with joblib.parallel_backend("loky", n_jobs=2):
+        assert _parallel_plan(None, 5) == (2, None)
+    with joblib.parallel_backend("sequential"):
+        assert _parallel_plan(2, 5) == (1, None)
+    for bad, exc in ((0, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(exc, match="n_jobs"):
+            _parallel_plan(bad, 5)
+
+
+def test_single_threaded_blas_blocks_may_overlap_in_threads():
+    # joblib thread tasks enter and leave the process-wide BLAS limit in any order; the
+    # limit must hold while one of them is inside and be undone after the last one
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skreg._config import _single_threaded_blas
+
+    np.ones((4, 4)) @ np.ones((4, 4))  # BLAS loaded
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("no BLAS found by threadpoolctl")
+    barrier = threading.Barrier(2)
+    inside = []
+
+    def task(k):
+        with _single_threaded_blas():
+            barrier.wait()
+            threading.Event().wait(0.02 * (k + 1))  # the first in leaves first
+            inside.append(blas_threads())
+
+    with ThreadPoolExecutor(2) as pool:  # its threads stay alive, as joblib's do
+        list(pool.map(task, range(2)))
+        assert all(all(n == 1 for n in seen) for seen in inside)
+        assert blas_threads() == before
 
 
 # ---------------------------------------------------------------------------------------------

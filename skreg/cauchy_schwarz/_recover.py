@@ -12,10 +12,16 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
+from .._config import (
+    _effective_num_threads,
+    _numba_threads,
+    _parallel_plan,
+    _single_threaded_blas,
+)
 from ._norm_min import NORM_CODES, norm_min_batch
 from ._regularizers import EIGENVECTOR, ORTHOGONAL, PRIOR_CODES, _as_real_array
 from ._solver import recover_batch
@@ -57,7 +63,8 @@ class CSRecoveryResult:
 
 @dataclass
 class NormRecoveryResult:
-    """Result of :func:`l1_recover` and :func:`linf_recover` (batched like the inputs).
+    """Result of :func:`~skreg.cauchy_schwarz.l1_recover` and
+    :func:`~skreg.cauchy_schwarz.linf_recover` (batched like the inputs).
 
     Attributes
     ----------
@@ -178,9 +185,39 @@ def _recover_in_rounds(Qs, xls, problem_basis, Z, code, C, K, max_iter, tol, zer
     return x, value, sin2, n_iter, conv, restart
 
 
+def _cs_chunk(Qs, xls, problem_basis, Z, code, C, K, max_iter, tol, zero_tol, per_round,
+              n_threads):
+    """Solve a (chunk of a) batch: :func:`recover_batch`, or rounds of ``per_round``
+    starts."""
+    with _numba_threads(n_threads), _single_threaded_blas():
+        if per_round is None:
+            return recover_batch(Qs, xls, problem_basis, np.arange(xls.shape[0]), Z, code, C,
+                                 K, max_iter, tol, zero_tol)
+        return _recover_in_rounds(Qs, xls, problem_basis, Z, code, C, K, max_iter, tol,
+                                  zero_tol, per_round)
+
+
+def _run_chunks(solve, n_jobs, Qs, xls, problem_basis, per_problem, args, n_threads):
+    """``solve`` on contiguous chunks of the problems in joblib tasks; outputs stacked.
+
+    Each task gets the bases its problems use (all of them share one when ``A`` is shared),
+    its rows of ``xls`` and of each array of ``per_problem``; ``args`` follow them.
+    """
+    P = xls.shape[0]
+    jobs = []
+    for c in np.array_split(np.arange(P), n_jobs):
+        used, local = np.unique(problem_basis[c], return_inverse=True)
+        jobs.append(delayed(solve)(np.ascontiguousarray(Qs[used]), xls[c],
+                                   local.astype(np.int64).ravel(),
+                                   *(a[c] for a in per_problem), *args, n_threads))
+    with _single_threaded_blas():  # once, around all the tasks (the limit is process-wide)
+        parts = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+    return tuple(np.concatenate(out) for out in zip(*parts))
+
+
 def cs_recover(A, b, prior="binary", *, C=None, n_columns=None, n_restarts=10,
                max_iter=5000, tol=1e-10, zero_tol=1e-13, random_state=None,
-               n_threads=None):
+               n_threads=None, n_jobs=None):
     r"""Recover a structured solution of ``Ax = b`` with a Cauchy-Schwarz regularizer.
 
     .. math:: \min_x \ \ell(x) \quad \text{subject to } Ax = b,
@@ -228,6 +265,13 @@ def cs_recover(A, b, prior="binary", *, C=None, n_columns=None, n_restarts=10,
         Seeds the random starts.
     n_threads : int or None, default=None
         Threads: problems (or, for fewer problems than threads, the starts) run in parallel.
+    n_jobs : int, default=None
+        Chunks of the batch run in parallel through joblib: threads by default, or the backend
+        of an enclosing ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors. With one job (the
+        default) the whole batch is one parallel kernel, the fastest on one machine; more jobs
+        cut it into contiguous chunks of problems, each solved by the same kernel (the same
+        results), which spreads a large batch of trials over the workers of a cluster.
 
     Returns
     -------
@@ -289,15 +333,19 @@ def cs_recover(A, b, prior="binary", *, C=None, n_columns=None, n_restarts=10,
     Z = rng.standard_normal((P, n_restarts, N)) * std[:, None, None]
     Z[:, 0] = 0.0  # the first start is the least-norm solution
     n_threads_eff = _effective_num_threads(n_threads)
-    with _numba_threads(n_threads), _single_threaded_blas():
-        if P >= n_threads_eff or n_restarts == 1:  # one task per problem, starts in turn
-            x, value, sin2, n_iter, conv, restart = recover_batch(
-                Qs, xls, problem_basis, np.arange(P), Z, code, C, K, max_iter, tol,
-                float(zero_tol))
-        else:  # few problems: rounds of starts run side by side, until the structure is found
-            x, value, sin2, n_iter, conv, restart = _recover_in_rounds(
-                Qs, xls, problem_basis, Z, code, C, K, max_iter, tol, float(zero_tol),
-                max(1, n_threads_eff // P))
+    # one task per problem, starts in turn; or, with few problems, rounds of starts side by
+    # side until the structure is found (decided for the whole batch: chunks give its results)
+    per_round = None if P >= n_threads_eff or n_restarts == 1 else max(1, n_threads_eff // P)
+    args = (code, C, K, max_iter, tol, float(zero_tol), per_round)
+    n_jobs, task_threads = _parallel_plan(n_jobs, P)
+    if n_jobs == 1:
+        x, value, sin2, n_iter, conv, restart = _cs_chunk(Qs, xls, problem_basis, Z, *args,
+                                                          n_threads)
+    else:
+        if task_threads is not None:
+            task_threads = max(1, n_threads_eff // n_jobs)
+        x, value, sin2, n_iter, conv, restart = _run_chunks(
+            _cs_chunk, n_jobs, Qs, xls, problem_basis, (Z,), args, task_threads)
     if not np.all(conv):
         warnings.warn(f"cs_recover: {int(np.sum(~conv))} of {P} problem(s) did not meet the "
                       f"gradient test within max_iter={max_iter}; increase max_iter or tol.",
@@ -310,13 +358,24 @@ def cs_recover(A, b, prior="binary", *, C=None, n_columns=None, n_restarts=10,
                             restart=restart)
 
 
-def _norm_recover(A, b, norm, max_iter, tol, n_threads):
+def _norm_chunk(Qs, xls, problem_basis, code, max_iter, tol, n_threads):
+    with _numba_threads(n_threads), _single_threaded_blas():
+        return norm_min_batch(Qs, xls, problem_basis, code, max_iter, tol)
+
+
+def _norm_recover(A, b, norm, max_iter, tol, n_threads, n_jobs):
     max_iter = _check_positive_int(max_iter, "max_iter")
     tol = _check_tol(tol)
     Qs, xls, problem_basis, batched = _affine_sets(A, b)
-    with _numba_threads(n_threads), _single_threaded_blas():
-        x, obj, gap, n_iter, conv = norm_min_batch(Qs, xls, problem_basis, NORM_CODES[norm],
-                                                   max_iter, tol)
+    args = (NORM_CODES[norm], max_iter, tol)
+    n_jobs, task_threads = _parallel_plan(n_jobs, xls.shape[0])
+    if n_jobs == 1:
+        x, obj, gap, n_iter, conv = _norm_chunk(Qs, xls, problem_basis, *args, n_threads)
+    else:
+        if task_threads is not None:
+            task_threads = max(1, _effective_num_threads(n_threads) // n_jobs)
+        x, obj, gap, n_iter, conv = _run_chunks(_norm_chunk, n_jobs, Qs, xls, problem_basis,
+                                                (), args, task_threads)
     if not np.all(conv):
         warnings.warn(f"{norm}_recover: {int(np.sum(~conv))} of {len(conv)} problem(s) did not "
                       f"reach a duality gap of {tol:g} within max_iter={max_iter}.",
@@ -345,6 +404,13 @@ _NORM_DOC = r"""Least {name} norm solution of ``Ax = b``{purpose}.
         Relative duality gap at which to stop.
     n_threads : int or None, default=None
         Threads over the problems of a batch.
+    n_jobs : int, default=None
+        Chunks of the batch run in parallel through joblib: threads by default, or the backend
+        of an enclosing ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors. With one job (the
+        default) the whole batch is one parallel kernel, the fastest on one machine; more jobs
+        cut it into contiguous chunks of problems, each solved by the same kernel (the same
+        results), which spreads a large batch of trials over the workers of a cluster.
 
     Returns
     -------
@@ -369,12 +435,12 @@ _NORM_DOC = r"""Least {name} norm solution of ``Ax = b``{purpose}.
     """
 
 
-def l1_recover(A, b, *, max_iter=20000, tol=1e-9, n_threads=None):
-    return _norm_recover(A, b, "l1", max_iter, tol, n_threads)
+def l1_recover(A, b, *, max_iter=20000, tol=1e-9, n_threads=None, n_jobs=None):
+    return _norm_recover(A, b, "l1", max_iter, tol, n_threads, n_jobs)
 
 
-def linf_recover(A, b, *, max_iter=20000, tol=1e-9, n_threads=None):
-    return _norm_recover(A, b, "linf", max_iter, tol, n_threads)
+def linf_recover(A, b, *, max_iter=20000, tol=1e-9, n_threads=None, n_jobs=None):
+    return _norm_recover(A, b, "linf", max_iter, tol, n_threads, n_jobs)
 
 
 l1_recover.__doc__ = _NORM_DOC.format(

@@ -10,11 +10,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 
-from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
+from .._config import _numba_threads, _parallel_plan, _single_threaded_blas
 from .._validation import check_bool, check_sample_weight, check_X_y
 from ..linear_model._base import LinearPredictorMixin
 from ..linear_model._cv import _check_folds
-from ..linear_model._path import _n_jobs, check_alphas
+from ..linear_model._path import check_alphas
 from ._recover import _check_positive_int, _check_tol
 from ._regularizers import BINARY, ONE_SIDED_BINARY, PRIOR_CODES, TERNARY
 from ._solver import RELATIVE_TO_DATA, minimize_cs
@@ -356,7 +356,9 @@ class CSRegressionCV(_CSRegressionBase):
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn (None: 5-fold).
     n_jobs : int or None, default=None
-        Folds fitted in parallel (threads).
+        Folds run in parallel through joblib: threads by default, or the backend of an enclosing
+        ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors.
 
     Attributes
     ----------
@@ -429,15 +431,17 @@ class CSRegressionCV(_CSRegressionBase):
             alphas = check_alphas(self.alphas)[::-1].copy()
         folds = list(check_cv(self.cv).split(X, y))
         _check_folds(folds, sw)
-        n_jobs = _n_jobs(self.n_jobs, len(folds))
-        n_threads = max(1, _effective_num_threads() // n_jobs)
+        n_jobs, n_threads = _parallel_plan(self.n_jobs, len(folds))
         if sp.issparse(X):
             X = X.tocsr()  # row indexing of the folds
-        with _single_threaded_blas():  # once for all folds: the limit is process-wide
-            losses = Parallel(n_jobs=n_jobs, prefer="threads")(
-                delayed(_fold_path)(X, y, sw, train, test, code, alphas, self.fit_intercept,
+        jobs = (delayed(_fold_path)(X, y, sw, train, test, code, alphas, self.fit_intercept,
                                     max_iter, tol, n_threads)
                 for train, test in folds)
+        with _single_threaded_blas():  # once for all folds: the limit is process-wide
+            if n_jobs == 1:
+                losses = [f(*a, **k) for f, a, k in jobs]
+            else:
+                losses = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
         self.alphas_ = alphas
         self.mse_path_ = np.column_stack(losses)
         self.alpha_ = float(alphas[np.argmin(self.mse_path_.mean(axis=1))])

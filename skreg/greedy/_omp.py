@@ -8,11 +8,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_scalar
 
-from .._config import _effective_num_threads, _numba_threads
+from .._config import _numba_threads, _parallel_plan
 from .._validation import check_feature_weights, check_sample_weight, check_X_y
 from ..linear_model._base import LinearPredictorMixin
 from ..linear_model._cv import _check_folds
-from ..linear_model._path import _n_jobs, alpha_grid, check_alphas
+from ..linear_model._path import alpha_grid, check_alphas
 from ._solver import GreedyProblem, check_omp_params
 
 _OBJECTIVE = r"""
@@ -265,7 +265,9 @@ class WeightedOMPCV(_GreedyBase):
     cv : int, cross-validation generator or iterable, default=None
         Determines the splits (5-fold by default), as in scikit-learn.
     n_jobs : int, default=None
-        Number of folds run in parallel (threads).
+        Folds run in parallel through joblib: threads by default, or the backend of an enclosing
+        ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors.
 
     Attributes
     ----------
@@ -366,13 +368,14 @@ class WeightedOMPCV(_GreedyBase):
         alphas = self._grid(problem, v)
         folds = list(check_cv(self.cv).split(X, y))
         _check_folds(folds, sw)
-        n_jobs = _n_jobs(self.n_jobs, len(folds))
-        n_threads = max(1, _effective_num_threads() // n_jobs)
-        errors = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_fold_errors)(X, y, sw, train, test, alphas, self, v, nnz, n_iter,
-                                  n_threads)
-            for train, test in folds
-        )
+        n_jobs, n_threads = _parallel_plan(self.n_jobs, len(folds))
+        jobs = (delayed(_fold_errors)(X, y, sw, train, test, alphas, self, v, nnz, n_iter,
+                                      n_threads)
+                for train, test in folds)
+        if n_jobs == 1:
+            errors = [f(*a, **k) for f, a, k in jobs]
+        else:
+            errors = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
         errors = np.stack(errors, axis=-1)
         mean = errors.mean(axis=-1)
         a, k = np.unravel_index(np.argmin(mean), mean.shape)  # first: largest alpha, fewest

@@ -13,11 +13,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils.extmath import safe_sparse_dot
 
-from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
+from .._config import _numba_threads, _parallel_plan, _single_threaded_blas
 from .._validation import check_sample_weight, check_X_y
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
 from ._path import (
-    _n_jobs,
     alpha_grid,
     check_alphas,
     enet_solver,
@@ -48,7 +47,8 @@ def _fold_losses(X, y, sw, train, test, grids, make_solvers, loss, n_threads):
         out = np.empty(grids.shape)
         n_failed = 0
         for i, solve_one in enumerate(solvers):
-            coefs, intercepts, _, _, failed = solve_path(solve_one, X.shape[1], grids[i])
+            coefs, intercepts, _, _, failed = solve_path(solve_one, X.shape[1], grids[i],
+                                                         n_jobs=1)
             n_failed += failed
             with _single_threaded_blas():
                 pred = safe_sparse_dot(X[test], coefs) + intercepts
@@ -71,12 +71,13 @@ def _cv_paths(est, X, y, sw, grids, make_solvers, loss):
     """Held-out losses ``(n_rows, n_alphas, n_folds)`` of every fold, in parallel."""
     folds = list(check_cv(est.cv).split(X, y))
     _check_folds(folds, sw)
-    n_jobs = _n_jobs(est.n_jobs, len(folds))
-    n_threads = max(1, _effective_num_threads() // n_jobs)
-    results = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fold_losses)(X, y, sw, train, test, grids, make_solvers, loss, n_threads)
-        for train, test in folds
-    )
+    n_jobs, n_threads = _parallel_plan(est.n_jobs, len(folds))
+    jobs = (delayed(_fold_losses)(X, y, sw, train, test, grids, make_solvers, loss, n_threads)
+            for train, test in folds)
+    if n_jobs == 1:
+        results = [f(*a, **k) for f, a, k in jobs]
+    else:
+        results = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
     n_failed = sum(r[1] for r in results)
     if n_failed:
         warnings.warn(
@@ -125,7 +126,9 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn: None means 5-fold :class:`~sklearn.model_selection.KFold`.
     n_jobs : int, default=None
-        Folds (times l1_ratios) fitted in parallel through joblib; None means 1.
+        Folds (times l1_ratios) run in parallel through joblib: threads by default, or the backend
+        of an enclosing ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors.
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
     verbose : int, default=0
@@ -270,7 +273,9 @@ class LassoCV(ElasticNetCV):
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn: None means 5-fold KFold.
     n_jobs : int, default=None
-        Folds fitted in parallel through joblib; None means 1.
+        Folds run in parallel through joblib: threads by default, or the backend of an enclosing
+        ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors.
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
     verbose : int, default=0
@@ -416,7 +421,9 @@ _ROBUST_CV_PARAMS = """
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn: None means 5-fold KFold.
     n_jobs : int, default=None
-        Folds fitted in parallel through joblib (threads); None means 1.
+        Folds run in parallel through joblib: threads by default, or the backend of an enclosing
+        ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors.
     positive : bool, default=False
         Constrain the coefficients to be non-negative.
     verbose : int, default=0

@@ -15,7 +15,7 @@ from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
 
-from .._config import _effective_num_threads, _numba_threads
+from .._config import _numba_threads, _parallel_plan
 from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
 from ._problem import QuadraticProblem, SolveResult
 from ._quantile import QuantileProblem
@@ -69,15 +69,15 @@ def solve_path(solve_one, n_features, alphas, *, coef_init=None, n_jobs=None):
     """Solve ``solve_one(alpha, coef_init)`` for each alpha (decreasing) with warm starts.
 
     ``solve_one`` returns a :class:`SolveResult`; it must be thread-safe (the prepared
-    problems are: every call allocates its own buffers). With ``n_jobs > 1`` the grid is cut
-    into contiguous blocks, each warm-started along itself. Returns
-    ``(coefs (n_features, n_alphas), intercepts, dual_gaps, n_iters, n_failed)``.
+    problems are: every call allocates its own buffers) and picklable for process and dask
+    backends. With more than one job (see :func:`skreg._config._parallel_plan`) the grid is
+    cut into contiguous blocks, each warm-started along itself and solved in a joblib task.
+    Returns ``(coefs (n_features, n_alphas), intercepts, dual_gaps, n_iters, n_failed)``.
     """
-    n_jobs = _n_jobs(n_jobs, alphas.shape[0])
+    n_jobs, n_threads = _parallel_plan(n_jobs, alphas.shape[0])
     if n_jobs == 1:
         return _solve_block(solve_one, n_features, alphas, coef_init, None)
     blocks = np.array_split(np.arange(alphas.shape[0]), n_jobs)
-    n_threads = max(1, _effective_num_threads() // n_jobs)
     parts = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_solve_block)(solve_one, n_features, alphas[b],
                               coef_init if b[0] == 0 else None, n_threads)
@@ -102,15 +102,8 @@ def enet_solver(problem, *, l1_ratio=1.0, weights=None, positive=False, max_iter
 
 
 def _n_jobs(n_jobs, n_tasks):
-    if n_jobs is None:
-        return 1
-    check_scalar(n_jobs, "n_jobs", numbers.Integral)
-    if n_jobs == 0:
-        raise ValueError("n_jobs == 0 has no meaning; use None, a positive int or -1.")
-    from joblib import cpu_count
-
-    n = cpu_count() + 1 + n_jobs if n_jobs < 0 else n_jobs
-    return int(max(1, min(n, n_tasks)))
+    """Jobs for ``n_tasks`` tasks: :func:`skreg._config._parallel_plan` without the threads."""
+    return _parallel_plan(n_jobs, n_tasks)[0]
 
 
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
@@ -163,7 +156,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     return_intercept : bool, default=False
         Also return the intercept per alpha (last).
     n_jobs : int, default=None
-        Number of blocks of the grid solved in parallel (joblib); None means 1.
+        Blocks of the grid run in parallel through joblib: threads by default, or the backend of an
+        enclosing ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors.
 
     Returns
     -------
@@ -292,7 +287,9 @@ _ROBUST_PATH_PARAMS = """
     return_intercept : bool, default=False
         Also return the intercept per alpha (last).
     n_jobs : int, default=None
-        Number of blocks of the grid solved in parallel (joblib threads); None means 1.
+        Blocks of the grid run in parallel through joblib: threads by default, or the backend of an
+        enclosing ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors.
 
     Returns
     -------

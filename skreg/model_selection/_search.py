@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .._config import _single_threaded_blas
+from .._config import _numba_threads, _parallel_plan, _single_threaded_blas
 from .._validation import _check_not_complex, _check_sparse_format, _normalize_csc, check_bool
 from .._validation import check_sample_weight as _check_sw
 from ..linear_model._cv import _check_folds
@@ -169,8 +169,8 @@ def _task_hypergradient(task, adapter, names, g, method, rtol):
         b = lin.rhs(task.X_val, g)
         v0 = task.v if (task.key == lin.key and task.v is not None) else None
         v = _solve_linear(lin, b, v0, method, rtol)
-    task.v, task.key = v, lin.key
-    return adapter.param_grads(est, names, lin.level_grads(v))
+    # returned, not only stored: under a process or dask backend the task is a copy
+    return adapter.param_grads(est, names, lin.level_grads(v)), v, lin.key
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,10 +298,14 @@ class _Problem:
         preds = [self.adapter.decision(t.est, t.X_val) for t in tasks]
         value, gs = self.criterion(tasks, preds)
         rtol = _LINEAR_RTOL if linear_tol is None else min(float(linear_tol), 1e-2)
-        grads = self._parallel(
+        out = self._parallel(
             delayed(_task_hypergradient)(t, self.adapter, self.names, g, self.linear_solver,
                                          rtol)
             for t, g in zip(tasks, gs, strict=True))
+        grads = []
+        for t, (g, v, key) in zip(tasks, out, strict=True):
+            t.v, t.key = v, key  # the warm start of the next linear solve
+            grads.append(g)
         grad = sum(self._grad_vector(g) for g in grads)
         converged = all(t.converged for t in tasks)
         if not converged:
@@ -345,10 +349,23 @@ class _Problem:
         return theta, step, (f, g)
 
     def _parallel(self, jobs):
+        """Run the per-task jobs through joblib (in turn when there is one job).
+
+        The jobs return what they change (a fitted task, a gradient), so that process and
+        dask backends, which run them on copies, give the results of threads.
+        """
         jobs = list(jobs)
-        if self.n_jobs in (None, 1) or len(jobs) == 1:
+        n_jobs, n_threads = _parallel_plan(self.n_jobs, len(jobs))
+        if n_jobs == 1:
             return [f(*a, **k) for f, a, k in jobs]
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
+        return Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(_in_threads)(n_threads, f, a, k) for f, a, k in jobs)
+
+
+def _in_threads(n_threads, func, args, kwargs):
+    """``func(*args, **kwargs)`` with its numba kernels on ``n_threads`` threads."""
+    with _numba_threads(n_threads):
+        return func(*args, **kwargs)
 
 
 def _estimate_noise_level(X, y, sw):
@@ -711,7 +728,9 @@ class ImplicitDiffSearchCV(MetaEstimatorMixin, BaseEstimator):
         Refit the estimator on the whole data at the best hyperparameters found (the best
         evaluated point, not the last).
     n_jobs : int, default=None
-        Folds fitted in parallel (threads; the solvers release the GIL).
+        Folds (or SURE's two fits) run in parallel through joblib: threads by default, or the
+        backend of an enclosing ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless
+        in a ``joblib.parallel_backend`` context; -1 means all processors.
     random_state : int, RandomState instance or None, default=None
         Seeds SURE's Monte-Carlo direction.
     verbose : int, default=0

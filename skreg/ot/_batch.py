@@ -1,8 +1,9 @@
 """Batches of entropic OT problems of equal size, solved in one call, in parallel."""
 
 import numpy as np
+from joblib import Parallel, delayed
 
-from .._config import _numba_threads
+from .._config import _numba_threads, _parallel_plan
 from ._kernels import solve_dense_batch
 from ._sinkhorn import (
     _BOUND,
@@ -75,8 +76,20 @@ def _batch_size(a, b, C):
     return sizes.pop() if sizes else 1
 
 
+def _solve_chunk(C, A, Bw, eps, factor, tol_mass, max_iter, check_every, n_threads):
+    """:func:`solve_dense_batch` on a chunk of a batch; returns its outputs."""
+    B, n, m = C.shape
+    f, g = np.zeros((B, n)), np.zeros((B, m))
+    P = np.empty((B, n, m))
+    n_iter, err, n_abs = np.zeros(B, dtype=np.int64), np.zeros(B), np.zeros(B, dtype=np.int64)
+    with _numba_threads(n_threads):
+        solve_dense_batch(C, A, Bw, f, g, eps, factor, tol_mass, max_iter, check_every, _BOUND,
+                          P, n_iter, err, n_abs)
+    return f, g, P, n_iter, err, n_abs
+
+
 def sinkhorn_batch(a, b, C, epsilon, *, tol=1e-6, max_iter=100_000, check_every=10,
-                   epsilon_scaling=0.5, return_plan=True, warn=True):
+                   epsilon_scaling=0.5, return_plan=True, warn=True, n_jobs=None):
     r"""Entropic optimal transport for a batch of problems of equal size, in parallel.
 
     Solves, for every ``k``, the problem of :func:`sinkhorn`
@@ -114,6 +127,13 @@ def sinkhorn_batch(a, b, C, epsilon, *, tol=1e-6, max_iter=100_000, check_every=
         Keep the plans in the results (they are formed in any case).
     warn : bool, default=True
         Warn (ConvergenceWarning) when a problem does not reach ``tol``.
+    n_jobs : int, default=None
+        Chunks of the batch run in parallel through joblib: threads by default, or the backend
+        of an enclosing ``joblib.parallel_backend`` (loky, dask, ...). None means 1 unless in a
+        ``joblib.parallel_backend`` context; -1 means all processors. With one job (the
+        default) the whole batch is one parallel kernel, the fastest on one machine; more jobs
+        cut it into contiguous chunks, each solved by the same kernel (the same results), which
+        spreads a large batch over the workers of a cluster.
 
     Returns
     -------
@@ -163,9 +183,21 @@ def sinkhorn_batch(a, b, C, epsilon, *, tol=1e-6, max_iter=100_000, check_every=
     P = np.empty((B, n, m))
     n_iter, err, n_abs = np.zeros(B, dtype=np.int64), np.zeros(B), np.zeros(B, dtype=np.int64)
     factor = 0.0 if epsilon_scaling is None else float(epsilon_scaling)
-    with _numba_threads():
-        solve_dense_batch(np.ascontiguousarray(C), A, Bw, f, g, eps, factor, 0.99 * tol * mass,
-                          max_iter, check_every, _BOUND, P, n_iter, err, n_abs)
+    n_jobs, n_threads = _parallel_plan(n_jobs, B)
+    if n_jobs == 1:
+        with _numba_threads():
+            solve_dense_batch(np.ascontiguousarray(C), A, Bw, f, g, eps, factor,
+                              0.99 * tol * mass, max_iter, check_every, _BOUND, P, n_iter, err,
+                              n_abs)
+    else:  # contiguous chunks of problems, each solved by the same kernel in a joblib task
+        chunks = [c for c in np.array_split(np.arange(B), n_jobs) if c.size]
+        parts = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(_solve_chunk)(np.ascontiguousarray(C[c[0]:c[-1] + 1]), A[c], Bw[c], eps[c],
+                                  factor, 0.99 * tol * mass[c], max_iter, check_every,
+                                  n_threads)
+            for c in chunks)
+        for c, (fc, gc, Pc, ic, ec, ac) in zip(chunks, parts):
+            f[c], g[c], P[c], n_iter[c], err[c], n_abs[c] = fc, gc, Pc, ic, ec, ac
     results = []
     for k in range(B):
         rows, cols = P[k].sum(axis=1), P[k].sum(axis=0)

@@ -211,6 +211,31 @@ def test_cs_recover_threads_agree(batch):
     assert np.all(np.asarray(r2.sin2) < 1e-12)
 
 
+@pytest.mark.parametrize("shared_A", [True, False])
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_batches_n_jobs_give_identical_results(shared_A, n_jobs):
+    # trials cut into chunks of problems solved by the same kernels in joblib tasks; with
+    # fewer problems than threads (rounds of starts) as well, decided for the whole batch
+    rng = np.random.default_rng(3)
+    P, M, N = 5, 14, 20
+    A = rng.standard_normal((M, N) if shared_A else (P, M, N))
+    x = rng.choice([-1.0, 1.0], size=(P, N))
+    b = x @ A.T if shared_A else np.einsum("pmn,pn->pm", A, x)
+    for problems in (slice(None), slice(0, 1)):
+        A_p = A if shared_A else A[problems]
+        r1 = cs_recover(A_p, b[problems], "binary", n_restarts=3, random_state=0)
+        r2 = cs_recover(A_p, b[problems], "binary", n_restarts=3, random_state=0,
+                        n_jobs=n_jobs)
+        for name in ("x", "objective", "sin2", "n_iter", "converged", "restart"):
+            np.testing.assert_array_equal(getattr(r2, name), getattr(r1, name))
+    for f in (l1_recover, linf_recover):
+        r1, r2 = f(A, b), f(A, b, n_jobs=n_jobs)
+        for name in ("x", "objective", "duality_gap", "n_iter", "converged"):
+            np.testing.assert_array_equal(getattr(r2, name), getattr(r1, name))
+    with pytest.raises(ValueError, match="n_jobs"):
+        l1_recover(A, b, n_jobs=0)
+
+
 def test_cs_recover_first_start_is_the_least_norm_solution():
     rng = np.random.default_rng(6)
     x = 0.4 * rng.choice([-1.0, 1.0], size=N)

@@ -65,6 +65,31 @@ def test_shared_cost_and_weights_broadcast():
     _assert_same(single, sinkhorn(None, None, C, 1e-2), atol=1e-8)
 
 
+@pytest.mark.parametrize("n_jobs", [2, 3, -1, 10])
+def test_n_jobs_gives_identical_results(n_jobs):
+    # chunks of the batch solved by the same kernel in joblib tasks: every problem is solved
+    # by one thread in any case, so the results are the same bit for bit
+    X, Y, a, b = _batch()
+    eps = [0.05, 0.01, 0.1, 0.02, 0.005]
+    ref = sinkhorn_batch(a, b, (X, Y), eps, tol=1e-9)
+    out = sinkhorn_batch(a, b, (X, Y), eps, tol=1e-9, n_jobs=n_jobs)
+    for res, r in zip(out, ref, strict=True):
+        np.testing.assert_array_equal(res.plan, r.plan)
+        np.testing.assert_array_equal(res.f, r.f)
+        np.testing.assert_array_equal(res.g, r.g)
+        assert (res.n_iter, res.cost, res.objective) == (r.n_iter, r.cost, r.objective)
+    # a shared cost matrix, broadcast over the chunks
+    grid = np.linspace(0, 1, 9)[:, None]
+    bs = np.random.default_rng(2).uniform(0.1, 1.0, (4, 9))
+    bs /= bs.sum(1, keepdims=True)
+    ref = sinkhorn_batch(None, bs, _sqdist(grid, grid), 1e-2)
+    out = sinkhorn_batch(None, bs, _sqdist(grid, grid), 1e-2, n_jobs=n_jobs)
+    for res, r in zip(out, ref, strict=True):
+        np.testing.assert_array_equal(res.plan, r.plan)
+    with pytest.raises(ValueError, match="n_jobs"):
+        sinkhorn_batch(a, b, (X, Y), eps, n_jobs=0)
+
+
 def test_tiny_epsilon_stays_finite():
     X, Y, a, b = _batch(B=3)
     C = np.stack([_sqdist(x, y) for x, y in zip(X, Y)])
