@@ -112,6 +112,7 @@ def warm_up(X, y):
     skreg.LADLasso(alpha=0.05).fit(X, y)
     skreg.WeightedOMP(n_nonzero_coefs=5).fit(X, y)
     skreg.WeightedOMP(loss="lad", penalty="l1", alpha=0.1).fit(X, y)
+    skreg.WeightedOMP(loss="lad", penalty="l1", alpha=0.1, fit_intercept=False).fit(X, y)
     rng = np.random.default_rng(0)
     Xs, Yt = rng.standard_normal((300, 2)), 0.8 * rng.standard_normal((280, 2)) + 1.0
     sinkhorn(None, None, (Xs, Yt), 0.1, method="stabilized")
