@@ -5,6 +5,7 @@ against scikit-learn, POT or the cvxpy reference of :mod:`skreg.reference` on th
 objective) and, with ``--plots DIR``, draws its figure (:mod:`skreg._tour_plots`).
 """
 
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -41,16 +42,22 @@ class Row:
 class Tour:
     """Table rows, timings, progress lines and figures of one run of the tour."""
 
-    def __init__(self, repeats, plots=None):
+    def __init__(self, repeats, plots=None, stream=None):
         self.repeats = repeats
+        self.stream = sys.stdout if stream is None else stream
         self.plots = None if plots is None else Path(plots)
         self.rows = []
         self.figures = []
         self.start = time.perf_counter()
 
+    def echo(self, text=""):
+        """Write a line of the report."""
+        self.stream.write(f"{text}\n")
+        self.stream.flush()
+
     def progress(self, message):
         """One line with the time since the start, before a step that takes a while."""
-        print(f"  [{time.perf_counter() - self.start:5.1f} s] {message}", flush=True)
+        self.echo(f"  [{time.perf_counter() - self.start:5.1f} s] {message}")
 
     def timed(self, fit, repeats=None):
         """Median wall time of ``fit()`` over ``repeats`` runs (default: ``--repeats``).
@@ -510,9 +517,9 @@ def run(repeats=5, threads=None, plots=None):
     if plots is not None:
         Path(plots).mkdir(parents=True, exist_ok=True)
     tour = Tour(repeats, plots)
-    print(f"skreg {skreg.__version__} tour (scikit-learn {sklearn.__version__}, "
-          f"{skreg.get_num_threads()} numba thread(s))")
-    print(f"imports: {t_import:.2f} s")
+    tour.echo(f"skreg {skreg.__version__} tour (scikit-learn {sklearn.__version__}, "
+               f"{skreg.get_num_threads()} numba thread(s))")
+    tour.echo(f"imports: {t_import:.2f} s")
 
     data = load_diabetes_data()
     tour.progress("first fits: compile the numba kernels (loaded from the disk cache after the "
@@ -520,7 +527,7 @@ def run(repeats=5, threads=None, plots=None):
     t0 = time.perf_counter()
     warm_up(data["X_tr"], data["y_tr"])
     t_first = time.perf_counter() - t0
-    print(f"first fits incl. compilation/cache load: {t_first:.2f} s")
+    tour.echo(f"first fits incl. compilation/cache load: {t_first:.2f} s")
 
     data["lasso"] = section_lasso(tour, data)
     section_robust(tour, data)
@@ -538,17 +545,17 @@ def run(repeats=5, threads=None, plots=None):
 def report(tour, data, t_first):
     """Print the Lasso coefficients, the table and the notes below it."""
     lasso = data["lasso"]
-    print()
-    print("Lasso(alpha=1) coefficients on standardized diabetes features:")
+    tour.echo()
+    tour.echo("Lasso(alpha=1) coefficients on standardized diabetes features:")
     for name, coef in zip(data["names"], lasso.coef_):
-        print(f"  {name:>4s} {coef:10.3f}")
-    print(f"  intercept {lasso.intercept_:.3f}; {np.sum(lasso.coef_ != 0)} of "
-          f"{len(data['names'])} features selected")
-    print()
+        tour.echo(f"  {name:>4s} {coef:10.3f}")
+    tour.echo(f"  intercept {lasso.intercept_:.3f}; {np.sum(lasso.coef_ != 0)} of "
+               f"{len(data['names'])} features selected")
+    tour.echo()
     header = (f"{'model':56s} {'metric':>8s} {'skreg':>8s} {'baseline':>8s} {'skreg s':>8s} "
               f"{'base s':>8s} {'speed-up':>8s} {'rel. obj. diff':>14s}")
-    print(header)
-    print("-" * len(header))
+    tour.echo(header)
+    tour.echo("-" * len(header))
 
     def cell(value, fmt, width):
         return format(value, fmt) if np.isfinite(value) else " " * width
@@ -557,14 +564,14 @@ def report(tour, data, t_first):
         ratio = (f"{row.baseline_seconds / row.seconds:7.1f}x"
                  if row.same_problem and np.isfinite(row.baseline_seconds * row.seconds)
                  else " " * 8)
-        print(f"{row.label:56s} {row.metric:>8s} {cell(row.score, '8.4f', 8)} "
-              f"{cell(row.baseline, '8.4f', 8)} {cell(row.seconds, '8.4f', 8)} "
-              f"{cell(row.baseline_seconds, '8.4f', 8)} {ratio} "
-              f"{cell(row.objective_diff, '+14.1e', 14)}")
-    print(NOTES.format(repeats=tour.repeats, t_first=t_first,
-                       total=time.perf_counter() - tour.start))
+        tour.echo(f"{row.label:56s} {row.metric:>8s} {cell(row.score, '8.4f', 8)} "
+                   f"{cell(row.baseline, '8.4f', 8)} {cell(row.seconds, '8.4f', 8)} "
+                   f"{cell(row.baseline_seconds, '8.4f', 8)} {ratio} "
+                   f"{cell(row.objective_diff, '+14.1e', 14)}")
+    tour.echo(NOTES.format(repeats=tour.repeats, t_first=t_first,
+                            total=time.perf_counter() - tour.start))
     for path in tour.figures:
-        print(f"figure: {path}")
+        tour.echo(f"figure: {path}")
 
 
 NOTES = """
