@@ -187,7 +187,9 @@ def section_lasso(tour, data):
              lcv.score(X_te, y_te), skcv.score(X_te, y_te), t_cv, t_skcv)
 
     if tour.plots is not None:
-        alphas, coefs, _ = skreg.lasso_path(X_tr, y_tr - y_tr.mean(), alphas=lcv.alphas_)
+        # centred data: the path of the model with an intercept
+        alphas, coefs, _ = skreg.lasso_path(X_tr - X_tr.mean(axis=0), y_tr - y_tr.mean(),
+                                            alphas=lcv.alphas_)
         tour.plot("lasso_path", alphas=alphas, coefs=coefs,
                   names=data["names"], alpha_cv=lcv.alpha_, mse_path=lcv.mse_path_)
     return lasso
