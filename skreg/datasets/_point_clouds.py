@@ -5,6 +5,8 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._generators import _check_positive_int
+
 __all__ = ["make_point_clouds"]
 
 
@@ -68,19 +70,16 @@ def make_point_clouds(n_source=1000, n_target=None, n_features=2, *, scale=0.8, 
     >>> np.round(Y.mean(axis=0) - X.mean(axis=0), 1) + 0.0
     array([1., 1., 1.])
     """
-    if not isinstance(n_source, numbers.Integral) or isinstance(n_source, bool) or n_source < 1:
-        raise ValueError(f"n_source must be an integer >= 1, got {n_source!r}.")
+    n_source = _check_positive_int(n_source, "n_source")
     if n_target is None:
         n_target = n_source
     if not isinstance(n_target, numbers.Integral) or isinstance(n_target, bool) or n_target < 1:
         raise ValueError(f"n_target must be an integer >= 1 or None, got {n_target!r}.")
-    if (not isinstance(n_features, numbers.Integral) or isinstance(n_features, bool)
-            or n_features < 1):
-        raise ValueError(f"n_features must be an integer >= 1, got {n_features!r}.")
+    n_features = _check_positive_int(n_features, "n_features")
     scale = _check_real(scale, "scale", positive=True)
     shift = _check_real(shift, "shift", positive=False)
     rng = (random_state if isinstance(random_state, np.random.Generator)
            else check_random_state(random_state))
-    X = rng.standard_normal((int(n_source), int(n_features)))
-    Y = scale * rng.standard_normal((int(n_target), int(n_features))) + shift
+    X = rng.standard_normal((n_source, n_features))
+    Y = scale * rng.standard_normal((int(n_target), n_features)) + shift
     return X, Y
