@@ -28,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._config import _numba_threads
 from .._kernels.linalg import csr_matvec
 from .._validation import check_bool, check_sample_weight, check_X_y_arrays
+from ._admm import CONVERGED, RHO_CHANGE, admm_dense, rho_scale
 
 __all__ = ["GraphResult", "graph_l1", "graph_tikhonov"]
 
@@ -38,6 +39,13 @@ __all__ = ["GraphResult", "graph_l1", "graph_tikhonov"]
 DIRECT_MAX_FEATURES = 2048
 DIRECT_MAX_FEATURES_ADMM = 4096
 INNER_RTOL = 1e-2
+#: ADMM settings: over-relaxation, steps between residual-balancing checks of rho, initial
+#: rho as a multiple of the ratio of the mean diagonals of A^T A and G^T G, and the Anderson
+#: memory of the "direct" loop (0: plain ADMM)
+RELAX = 1.6
+BALANCE_EVERY = 200
+RHO_SCALE = 3.0
+ANDERSON_MEMORY = 10
 
 
 @dataclass
@@ -436,13 +444,27 @@ def _l1_objective(design, penalty, coef, alpha):
     return 0.5 * res**2 + alpha * np.abs(penalty.dot(coef)).sum(), res
 
 
+def _dense_factor(system, rho):
+    """``(factor, kind)`` of ``A^T A + rho G^T G`` for :func:`admm_dense`: the C-ordered lower
+    Cholesky factor (kind 0) or, for a singular pencil, the pseudo-inverse (kind 1)."""
+    K = system.M + rho * system.N
+    try:
+        return np.ascontiguousarray(np.linalg.cholesky(K)), 0
+    except np.linalg.LinAlgError:
+        evals, evecs = np.linalg.eigh(K)
+        cutoff = evals.max() * K.shape[0] * np.finfo(float).eps
+        inv = np.where(evals > cutoff, 1.0 / np.where(evals > cutoff, evals, 1.0), 0.0)
+        return np.ascontiguousarray((evecs * inv) @ evecs.T), 1
+
+
 def _admm(design, penalty, system, alpha, coef, tol, max_iter, rho=None, state=None):
     r"""ADMM on :math:`\min \tfrac12\|Aw - t\|^2 + \alpha \|z\|_1` s.t. :math:`Gw = z`.
 
-    Scaled form with over-relaxation 1.6 and residual balancing of ``rho`` (Boyd et al.,
-    2011, sections 3.4.1 and 3.4.3). Stops when both residuals are below
-    ``sqrt(dim) * tol_abs + tol * scale`` with ``tol_abs = tol * 1e-3`` of the data scale.
-    ``state`` (z, u, rho) warm-starts a sequence of related problems.
+    Scaled form with over-relaxation ``RELAX`` and residual balancing of ``rho`` (Boyd et al.,
+    2011, sections 3.4.1 and 3.4.3), every ``BALANCE_EVERY`` steps. Stops when both residuals
+    are below ``sqrt(dim) * tol_abs + tol * scale`` with ``tol_abs = tol * 1e-3`` of the data
+    scale. With the ``"direct"`` back end the whole loop runs in :func:`admm_dense` with
+    Anderson acceleration. ``state`` (z, u, rho) warm-starts a sequence of related problems.
     """
     A_t = design.tdot(design.t)
     Gw = penalty.dot(coef)
@@ -456,14 +478,16 @@ def _admm(design, penalty, system, alpha, coef, tol, max_iter, rho=None, state=N
         u = np.zeros(m)
         if rho is None:
             # balance the two quadratic terms of the w-step
-            rho = max(np.sqrt(np.mean(_system_diag(system, design, "m"))
-                              / max(np.mean(_system_diag(system, design, "n")), 1e-300)), 1e-8)
+            rho = RHO_SCALE * max(
+                np.sqrt(np.mean(_system_diag(system, design, "m"))
+                        / max(np.mean(_system_diag(system, design, "n")), 1e-300)), 1e-8)
     if alpha == 0.0 or penalty.op.matrix.nnz == 0:
         # no penalty: least squares, solved once to full accuracy
         coef, ok = system.solve(A_t, 0.0, x0=coef, rtol=1e-12, from_start=False)
         return coef, 1, ok, (penalty.dot(coef), np.zeros(m), rho)
     t_abs = tol * 1e-3 * max(np.linalg.norm(design.t), 1e-300) / np.sqrt(max(m, 1))
-    relax = 1.6
+    if system.solver == "direct":
+        return _admm_direct(system, penalty, A_t, alpha, rho, z, u, tol, t_abs, max_iter)
     # inexact w-steps (CG): each reduces the residual of the w-subproblem, measured from the
     # previous w, by INNER_RTOL; the errors shrink with the ADMM steps themselves
     inner_rtol = INNER_RTOL
@@ -473,7 +497,7 @@ def _admm(design, penalty, system, alpha, coef, tol, max_iter, rho=None, state=N
         rhs = A_t + rho * penalty.tdot(z - u)
         coef, _ = system.solve(rhs, rho, x0=coef, rtol=inner_rtol)
         Gw = penalty.dot(coef)
-        Gw_hat = relax * Gw + (1.0 - relax) * z
+        Gw_hat = RELAX * Gw + (1.0 - RELAX) * z
         z_old = z
         v = Gw_hat + u
         z = np.sign(v) * np.maximum(np.abs(v) - alpha / rho, 0.0)
@@ -485,15 +509,31 @@ def _admm(design, penalty, system, alpha, coef, tol, max_iter, rho=None, state=N
         if r_norm <= eps_pri and s_norm <= eps_dual:
             converged = True
             break
-        # residual balancing, at most every 10 iterations (a "direct" change refactors)
-        if it % 10 == 0:
-            if r_norm > 10.0 * s_norm * eps_pri / max(eps_dual, 1e-300):
-                rho *= 2.0
-                u /= 2.0
-            elif s_norm > 10.0 * r_norm * eps_dual / max(eps_pri, 1e-300):
-                rho /= 2.0
-                u *= 2.0
+        if it % BALANCE_EVERY == 0:
+            scale = rho_scale(r_norm, max(np.linalg.norm(Gw), np.linalg.norm(z)), s_norm,
+                               rho * np.linalg.norm(penalty.tdot(u)))
+            rho *= scale
+            u /= scale
     return coef, it, converged, (z, u, rho)
+
+
+def _admm_direct(system, penalty, A_t, alpha, rho, z, u, tol, t_abs, max_iter):
+    """The ``"direct"`` ADMM: :func:`admm_dense` between refactorizations at a new ``rho``."""
+    g = penalty.op._a
+    gt = penalty.op._at
+    n_iter = 0
+    while True:
+        factor, kind = _dense_factor(system, rho)
+        with _numba_threads():
+            coef, z, u, it, status, scale = admm_dense(
+                factor, kind, A_t, *g, *gt, alpha, rho, RELAX, z, u, tol, t_abs,
+                max_iter - n_iter, ANDERSON_MEMORY, BALANCE_EVERY)
+        n_iter += it
+        if status == RHO_CHANGE:
+            rho *= scale
+            u = u / scale
+        else:
+            return coef, n_iter, status == CONVERGED, (z, u, rho)
 
 
 def _system_diag(system, design, which):
