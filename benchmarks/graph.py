@@ -339,8 +339,8 @@ def solve(name, K, y, G, alpha, tol=None, max_iter=None):
             kw.update(tol=tol, max_iter=max_iter)
         res = graph_tikhonov(K, y, G, alpha, **kw)
         return {"coef": res.coef, "n_iter": int(res.n_iter), "converged": bool(res.converged)}
-    if name in ("skreg-l1", "skreg-l1-cg"):
-        kw = {"solver": "cg"} if name == "skreg-l1-cg" else {}
+    if name in ("skreg-l1", "skreg-l1-pdhg"):
+        kw = {"solver": "pdhg"} if name == "skreg-l1-pdhg" else {}
         res = graph_l1(K, y, G, alpha, tol=tol, max_iter=max_iter or 10000, **kw)
         return {"coef": res.coef, "n_iter": int(res.n_iter), "converged": bool(res.converged),
                 "solver": res.solver}
@@ -770,7 +770,7 @@ def run_l1_case(case, data, args, hints):
         cvx["objective"] = f_ref
         cvx["recovery_error"] = float(np.linalg.norm(iso["runs"][0]["coef"] - base["coef"])
                                       / np.linalg.norm(base["coef"]))
-    variants = ["skreg-l1"] + (["skreg-l1-cg"] if case.kind != "chain" else [])
+    variants = ["skreg-l1"] + (["skreg-l1-pdhg"] if case.kind != "chain" else [])
     for name in variants:
         key = (case.kind, case.graph, name)
         if f_ref is None:  # no reference: time at the hinted tol, objective unverified
@@ -848,7 +848,7 @@ def run_l1_large_case(case, data, args, hints, previous):
                tol=tol if tol is not None else 1e-7,
                tol_source="found on the small CT cases (equal objective with cvxpy)"
                if tol is not None else "graph_l1's default (no small case ran)",
-               expected_solver="direct" if p <= DIRECT_MAX_FEATURES_ADMM else "cg")
+               expected_solver="direct" if p <= DIRECT_MAX_FEATURES_ADMM else "pdhg")
     iso = run_isolated(name, {"K": K, "y": y, "G": G, "alpha": alpha}, rec["tol"],
                        budget=args.max_large_seconds, max_repeats=1)
     rec.update(_isolated_summary(iso))
@@ -861,7 +861,7 @@ def run_l1_large_case(case, data, args, hints, previous):
         rec["recovery_error"] = float(np.linalg.norm(coef - base["coef"])
                                       / np.linalg.norm(base["coef"]))
         log(f"    alpha {alpha:.3g} tol {rec['tol']:.0e}: {format_seconds(rec['seconds'])} "
-            f"({rec.get('solver')}, {rec.get('n_iter')} ADMM iterations, converged "
+            f"({rec.get('solver')}, {rec.get('n_iter')} iterations, converged "
             f"{rec.get('converged')}), peak +{rec['peak_mb']:.0f} MiB, recovery error "
             f"{rec['recovery_error']:.3f}")
     else:
@@ -895,8 +895,10 @@ y = K @ image.ravel()
 timed("graph_tikhonov_cg_s", lambda: graph_tikhonov(K, y, L, 0.1, solver="cg"))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    timed("graph_l1_cg_s", lambda: graph_l1(K, y, incidence_matrix(L), 0.1, solver="cg",
-                                            max_iter=20))
+    timed("graph_l1_direct_s", lambda: graph_l1(K, y, incidence_matrix(L), 0.1,
+                                                solver="direct", max_iter=20))
+    timed("graph_l1_pdhg_s", lambda: graph_l1(K, y, incidence_matrix(L), 0.1, solver="pdhg",
+                                              max_iter=20))
 print("RESULT " + json.dumps(out))
 """
 
@@ -906,7 +908,9 @@ COMPILE_PIECES = {
     "data_laplacian_s": "first `data_laplacian(radius=4)` (same kernels, weighted branch)",
     "graph_tikhonov_cg_s": "first `graph_tikhonov(solver=\"cg\")` on a 300 x 256 CSR K "
                            "(parallel CSR products)",
-    "graph_l1_cg_s": "first `graph_l1(solver=\"cg\", max_iter=20)` with graph TV",
+    "graph_l1_direct_s": "first `graph_l1(solver=\"direct\", max_iter=20)` with graph TV "
+                         "(the ADMM kernel with Anderson acceleration)",
+    "graph_l1_pdhg_s": "first `graph_l1(solver=\"pdhg\", max_iter=20)` (CSR products only)",
 }
 
 
@@ -934,7 +938,7 @@ def summarize(records):
     s["tik"]["not_reached"] = [f"{r['case']} {n}: {e.get('reason')}" for r in tik
                                for n, e in r["solvers"].items()
                                if e.get("median_s") is None and not e.get("skipped")]
-    for name in ("skreg-l1", "skreg-l1-cg"):
+    for name in ("skreg-l1", "skreg-l1-pdhg"):
         rows = [r["solvers"][name] for r in l1 if name in r["solvers"]]
         sp_ = [e["speedup_vs_cvxpy"] for e in rows if "speedup_vs_cvxpy" in e]
         sp1 = [e["speedup_vs_cvxpy_1t"] for e in rows if "speedup_vs_cvxpy_1t" in e]
@@ -1121,14 +1125,15 @@ def write_markdown(path, records, summary, meta, compile_info):
             "warmed up, killed after "
             f"{meta['args']['cvxpy_seconds']:g} s; time = the whole call: problem "
             "construction, canonicalization, solve). skreg: `graph_l1` (auto back end: "
-            "direct here) and `solver=\"cg\"`, tol = the loosest of the half-decade grid whose "
+            "direct here: ADMM, whole loop in numba) and `solver=\"pdhg\"` (the back end used "
+            "above 4096 unknowns), tol = the loosest of the half-decade grid whose "
             f"objective is within {L1_TARGET:g} (relative) of cvxpy's (`dobj`: signed "
             "(f_skreg - f_cvxpy) / |f_cvxpy|, negative = skreg lower). Speed-up = cvxpy / "
             f"skreg time (all cores / 1t: numba and BLAS on one thread, same tol); target >= "
             f"{SPEEDUP_TARGET:g} (`>= 50x`: met with either).",
             "",
-            "| case | p | alpha | cvxpy | skreg | tol | dobj | speed-up | >= 50x | skreg cg | "
-            "dobj cg | speed-up cg |",
+            "| case | p | alpha | cvxpy | skreg | tol | dobj | speed-up | >= 50x | skreg pdhg | "
+            "dobj pdhg | speed-up pdhg |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in l1:
@@ -1136,7 +1141,7 @@ def write_markdown(path, records, summary, meta, compile_info):
             cv = (f"{format_seconds(c['median_s'])} ({c.get('status')})" if c.get("median_s")
                   else f"> {c.get('timeout')} s" if c.get("timeout") else "error")
             row = [r["case"].split("/", 1)[1], str(r["n_features"]), f"{r['alpha']:.3g}", cv]
-            for name in ("skreg-l1", "skreg-l1-cg"):
+            for name in ("skreg-l1", "skreg-l1-pdhg"):
                 e = r["solvers"].get(name)
                 if e is None:
                     row += ["-"] * (5 if name == "skreg-l1" else 3)
@@ -1156,7 +1161,8 @@ def write_markdown(path, records, summary, meta, compile_info):
                     row += [t, _fmt(e.get("signed_rel_objective_diff")), speed]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-        for name, text in (("skreg-l1", "skreg (auto back end)"), ("skreg-l1-cg", "skreg cg")):
+        for name, text in (("skreg-l1", "skreg (auto back end)"),
+                           ("skreg-l1-pdhg", "skreg pdhg")):
             v = summary["l1"].get(name)
             if v:
                 lines.append(
@@ -1171,14 +1177,15 @@ def write_markdown(path, records, summary, meta, compile_info):
         lines += [
             "### One l1 solve on larger CT images",
             "",
-            "`graph_l1` (auto back end: direct up to 4096 unknowns, cg beyond) at the tol found "
+            "`graph_l1` (auto back end: direct ADMM up to 4096 unknowns, PDHG beyond) at the tol "
+            "found "
             "on the small CT cases of the same penalty, in a spawned process (warmed up; peak "
             "memory as above; killed after "
             f"{meta['args']['max_large_seconds']:g} s). A size is skipped when the previous "
             f"one took more than {LARGE_CUTOFF_S:g} s. No reference here: `converged` is "
-            "ADMM's own stopping test.",
+            "the solver's own stopping test.",
             "",
-            "| case | p | alpha | tol | time | back end | ADMM iter | converged | peak memory | "
+            "| case | p | alpha | tol | time | back end | iterations | converged | peak memory | "
             "recovery error |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -1255,7 +1262,7 @@ def write_plot(path, records):
         names = [r["case"].split("/", 1)[1] for r in l1]
         ypos = np.arange(len(l1))
         for j, (key, label) in enumerate((("skreg-l1", "skreg (auto)"),
-                                          ("skreg-l1-cg", "skreg cg"))):
+                                          ("skreg-l1-pdhg", "skreg pdhg"))):
             vals = [r["solvers"].get(key, {}).get("speedup_vs_cvxpy", np.nan) for r in l1]
             ax.barh(ypos - 0.2 + 0.4 * j, vals, height=0.4, label=label)
         ax.axvline(1.0, color="k", lw=1)
@@ -1383,7 +1390,7 @@ def main(argv=None):
     _set_threads(N_CPUS)
     meta["blas_probe_start"] = blas_probe()
     log(f"BLAS probe: {meta['blas_probe_start']}")
-    for name in ("skreg-cg", "skreg-direct", "scipy-lsqr", "skreg-l1", "skreg-l1-cg"):
+    for name in ("skreg-cg", "skreg-direct", "scipy-lsqr", "skreg-l1", "skreg-l1-pdhg"):
         warm_up(name)
     if not args.skip_compile:
         log("compile timings (fresh subprocesses, empty then warm NUMBA_CACHE_DIR)")

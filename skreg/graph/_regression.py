@@ -13,10 +13,10 @@ from ..linear_model._base import LinearPredictorMixin
 from ._laplacian import data_laplacian, grid_laplacian, incidence_matrix
 from ._selection import _Pencil, discrepancy_alpha, gcv_alpha_cg, gcv_alpha_direct
 from ._solvers import (
-    _admm,
     _check_penalty_operator,
     _check_solver,
     _Design,
+    _l1_solve,
     _NormalSystem,
     _Penalty,
 )
@@ -87,17 +87,20 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         Safety factor of the discrepancy principle.
     fit_intercept : bool, default=False
         Fit an unpenalized intercept (design matrices); inverse problems have none.
-    solver : {"auto", "direct", "cg", "cvxpy"}, default="auto"
+    solver : {"auto", "direct", "cg", "pdhg", "cvxpy"}, default="auto"
         Linear algebra of the Tikhonov solve and of the ADMM ``w``-step: "direct" factors the
         dense normal matrix, "cg" runs preconditioned conjugate gradients with parallel sparse
-        products; "auto" is "direct" up to 2048 features (4096 for "l1" and "tv", whose ADMM
-        solves many systems with one factorization). "cvxpy" solves the final problem
-        with :func:`skreg.reference.graph_regression` (alpha selection still uses "auto").
+        products. "pdhg" ("l1" and "tv" only) runs the preconditioned primal-dual hybrid
+        gradient instead of ADMM: sparse products only, no linear solve. "auto" is "direct"
+        up to 2048 features for "l2" ("cg" beyond), and up to 4096 features for "l1" and "tv"
+        ("pdhg" beyond). "cvxpy" solves the final problem with
+        :func:`skreg.reference.graph_regression` (alpha selection still uses "auto").
     tol : float, default=1e-7
-        Relative tolerance of the ADMM residuals ("l1", "tv"); the CG residual of the normal
-        equations ("l2") is ``1e-3 * tol``.
+        Relative tolerance of the ADMM or PDHG residuals ("l1", "tv"); the CG residual of the
+        normal equations ("l2") is ``1e-3 * tol``.
     max_iter : int, default=None
-        ADMM iterations (default 10000) or CG iterations (default ``10 * n_features``).
+        ADMM or PDHG iterations (default 10000) or CG iterations (default
+        ``10 * n_features``).
     n_probes : int, default=10
         Random probes of the trace estimate of GCV with the "cg" back end.
     random_state : int, RandomState instance or None, default=None
@@ -212,13 +215,15 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
                      include_boundaries="neither")
         for name in ("fit_intercept", "warm_start"):
             check_bool(getattr(self, name), name)
-        if self.solver not in ("auto", "direct", "cg", "cvxpy"):
+        if self.solver not in ("auto", "direct", "cg", "pdhg", "cvxpy"):
             raise ValueError(
-                f"solver must be 'auto', 'direct', 'cg' or 'cvxpy', got {self.solver!r}."
+                f"solver must be 'auto', 'direct', 'cg', 'pdhg' or 'cvxpy', got {self.solver!r}."
             )
+        if self.solver == "pdhg" and self.penalty == "l2":
+            raise ValueError("solver='pdhg' solves the 'l1' and 'tv' penalties, not 'l2'.")
         shape = self._shape(n_features)
         return shape, _check_solver("auto" if self.solver == "cvxpy" else self.solver,
-                                    n_features, admm=self.penalty != "l2")
+                                    n_features, l1=self.penalty != "l2")
 
     def _shape(self, n_features):
         if self.image_shape is None:
@@ -325,7 +330,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
             fit = self._tikhonov_fitter(design, system)
         else:
             previous = getattr(self, "_admm_state", None) if x0 is not None else None
-            if previous is not None and previous[0].shape[0] != penalty.shape[0]:
+            if previous is not None and previous[0].shape[0] != penalty.shape[0]:  # new graph
                 previous = None
             fit = self._admm_fitter(design, penalty, system, previous)
         if self.alpha_selection == "discrepancy":
@@ -394,8 +399,9 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
 
         def fit(alpha, x0):
             start = state["x0"] if state["x0"] is not None else x0
-            coef, n_iter, ok, admm_state = _admm(design, penalty, system, alpha, start.copy(),
-                                                 self.tol, max_iter, state=state["admm"])
+            coef, n_iter, ok, admm_state = _l1_solve(design, penalty, system, alpha,
+                                                     start.copy(), self.tol, max_iter,
+                                                     state=state["admm"])
             state["x0"], state["admm"] = coef, admm_state
             self._admm_state = admm_state
             res = float(np.linalg.norm(design.dot(coef) - design.t))

@@ -46,6 +46,8 @@ RELAX = 1.6
 BALANCE_EVERY = 200
 RHO_SCALE = 3.0
 ANDERSON_MEMORY = 10
+#: primal step scale of the preconditioned PDHG (its dual steps are divided by it)
+PDHG_BALANCE = 1.0
 
 
 @dataclass
@@ -63,12 +65,12 @@ class GraphResult:
     residual_norm : float
         :math:`\\|S^{1/2}(y - Xw - b)\\|_2`.
     n_iter : int
-        Iterations: conjugate-gradient steps (Tikhonov, ``"cg"``), ADMM steps (l1), 0 for a
+        Iterations: conjugate-gradient steps (Tikhonov, ``"cg"``), ADMM or PDHG steps (l1), 0 for a
         direct Tikhonov solve.
     converged : bool
         Whether the stopping criterion was met within ``max_iter``.
     solver : str
-        The back end used, ``"direct"`` or ``"cg"``.
+        The back end used, ``"direct"``, ``"cg"`` or ``"pdhg"``.
     """
 
     coef: np.ndarray
@@ -175,6 +177,28 @@ class _Design:
     def intercept(self, coef):
         return self.y_mean - float(np.dot(self.x_mean, coef)) if self.fit_intercept else 0.0
 
+    def abs_sums(self):
+        """Row and column sums of ``|A|`` (the diagonal preconditioners of PDHG), without
+        forming ``A``: for sparse X, the centring enters through the stored entries only."""
+        xm = self.x_mean
+        if self.sparse:
+            D = self.X.matrix.copy()
+            if self.fit_intercept:
+                cols = D.indices
+                D.data = np.abs(D.data - xm[cols]) - np.abs(xm[cols])
+            else:
+                D.data = np.abs(D.data)
+            rows = np.asarray(D.sum(axis=1)).ravel() + np.abs(xm).sum()
+            cols = D.T @ self.sqrt_sw + np.abs(xm) * self.sqrt_sw.sum()
+            return self.sqrt_sw * rows, np.asarray(cols).ravel()
+        rows = np.empty(self.n_samples)
+        cols = np.zeros(self.n_features)
+        for start in range(0, self.n_samples, 1024):  # blocks: no copy of X
+            block = np.abs(self.X[start:start + 1024] - xm)
+            rows[start:start + 1024] = block.sum(axis=1)
+            cols += self.sqrt_sw[start:start + 1024] @ block
+        return self.sqrt_sw * rows, cols
+
 
 class _Penalty:
     """The penalty operator ``G`` (CSR) with ``G @ v``, ``G.T @ r`` and ``G^T G`` helpers."""
@@ -196,6 +220,11 @@ class _Penalty:
     def col_sq_norms(self):
         G = self.op.matrix
         return np.asarray(G.multiply(G).sum(axis=0)).ravel()
+
+    def abs_sums(self):
+        """Row and column sums of ``|G|``."""
+        G = abs(self.op.matrix)
+        return np.asarray(G.sum(axis=1)).ravel(), np.asarray(G.sum(axis=0)).ravel()
 
 
 def _cholesky_solver(M, N, rho):
@@ -303,12 +332,16 @@ def _check_alpha(alpha):
     return float(alpha)
 
 
-def _check_solver(solver, n_features, admm=False):
-    if solver not in ("auto", "direct", "cg"):
-        raise ValueError(f"solver must be 'auto', 'direct' or 'cg', got {solver!r}.")
+def _check_solver(solver, n_features, l1=False):
+    """The back end: "direct", "cg" or (l1 only) "pdhg"; "auto" picks by size."""
+    allowed = ("auto", "direct", "cg", "pdhg") if l1 else ("auto", "direct", "cg")
+    if solver not in allowed:
+        names = ", ".join(repr(a) for a in allowed[:-1]) + f" or {allowed[-1]!r}"
+        raise ValueError(f"solver must be {names}, got {solver!r}.")
     if solver == "auto":
-        limit = DIRECT_MAX_FEATURES_ADMM if admm else DIRECT_MAX_FEATURES
-        return "direct" if n_features <= limit else "cg"
+        if l1:
+            return "direct" if n_features <= DIRECT_MAX_FEATURES_ADMM else "pdhg"
+        return "direct" if n_features <= DIRECT_MAX_FEATURES else "cg"
     return solver
 
 
@@ -457,35 +490,50 @@ def _dense_factor(system, rho):
         return np.ascontiguousarray((evecs * inv) @ evecs.T), 1
 
 
-def _admm(design, penalty, system, alpha, coef, tol, max_iter, rho=None, state=None):
+def _l1_solve(design, penalty, system, alpha, coef, tol, max_iter, state=None):
+    """The solver of :func:`graph_l1`: ADMM (back ends ``"direct"``, ``"cg"``) or PDHG
+    (``"pdhg"``). ``state`` is the fourth output of an earlier call with the same back end
+    (warm start of a sequence of related problems; another back end's is ignored).
+
+    Returns ``(coef, n_iter, converged, state)``.
+    """
+    A_t = design.tdot(design.t)
+    if alpha == 0.0 or penalty.op.matrix.nnz == 0:
+        # no penalty: least squares, solved once to full accuracy
+        coef, ok = system.solve(A_t, 0.0, x0=coef, rtol=1e-12, from_start=False)
+        return coef, 1, ok, None
+    m = penalty.shape[0]
+    t_abs = tol * 1e-3 * max(np.linalg.norm(design.t), 1e-300) / np.sqrt(max(m, 1))
+    pdhg_state = state is not None and state[2] is None
+    if system.solver == "pdhg":
+        if not pdhg_state or state[1].shape[0] != design.n_samples:
+            state = None
+        return _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state)
+    return _admm(design, penalty, system, A_t, alpha, coef, tol, t_abs, max_iter,
+                 None if pdhg_state else state)
+
+
+def _admm(design, penalty, system, A_t, alpha, coef, tol, t_abs, max_iter, state):
     r"""ADMM on :math:`\min \tfrac12\|Aw - t\|^2 + \alpha \|z\|_1` s.t. :math:`Gw = z`.
 
     Scaled form with over-relaxation ``RELAX`` and residual balancing of ``rho`` (Boyd et al.,
-    2011, sections 3.4.1 and 3.4.3), every ``BALANCE_EVERY`` steps. Stops when both residuals
-    are below ``sqrt(dim) * tol_abs + tol * scale`` with ``tol_abs = tol * 1e-3`` of the data
-    scale. With the ``"direct"`` back end the whole loop runs in :func:`admm_dense` with
-    Anderson acceleration. ``state`` (z, u, rho) warm-starts a sequence of related problems.
+    2011, sections 3.3 and 3.4.1; the rule of OSQP) every ``BALANCE_EVERY`` steps. Stops when
+    both residuals are below ``sqrt(dim) * t_abs + tol * scale``. With the ``"direct"`` back
+    end the whole loop runs in :func:`admm_dense`, with Anderson acceleration. ``state``
+    (z, u, rho) warm-starts a sequence of related problems.
     """
-    A_t = design.tdot(design.t)
-    Gw = penalty.dot(coef)
     m, p = penalty.shape
     if state is not None:
         z, u, rho = state
         u = u.copy()
         z = z.copy()
     else:
-        z = Gw.copy()
+        z = penalty.dot(coef)
         u = np.zeros(m)
-        if rho is None:
-            # balance the two quadratic terms of the w-step
-            rho = RHO_SCALE * max(
-                np.sqrt(np.mean(_system_diag(system, design, "m"))
-                        / max(np.mean(_system_diag(system, design, "n")), 1e-300)), 1e-8)
-    if alpha == 0.0 or penalty.op.matrix.nnz == 0:
-        # no penalty: least squares, solved once to full accuracy
-        coef, ok = system.solve(A_t, 0.0, x0=coef, rtol=1e-12, from_start=False)
-        return coef, 1, ok, (penalty.dot(coef), np.zeros(m), rho)
-    t_abs = tol * 1e-3 * max(np.linalg.norm(design.t), 1e-300) / np.sqrt(max(m, 1))
+        # balance the two quadratic terms of the w-step
+        rho = RHO_SCALE * max(
+            np.sqrt(np.mean(_system_diag(system, design, "m"))
+                    / max(np.mean(_system_diag(system, design, "n")), 1e-300)), 1e-8)
     if system.solver == "direct":
         return _admm_direct(system, penalty, A_t, alpha, rho, z, u, tol, t_abs, max_iter)
     # inexact w-steps (CG): each reduces the residual of the w-subproblem, measured from the
@@ -536,6 +584,61 @@ def _admm_direct(system, penalty, A_t, alpha, rho, z, u, tol, t_abs, max_iter):
             return coef, n_iter, status == CONVERGED, (z, u, rho)
 
 
+def _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state):
+    r"""Preconditioned primal-dual hybrid gradient (Chambolle & Pock, 2011; the diagonal steps
+    of Pock & Chambolle, 2011) on :math:`\min_w F(Aw) + \alpha\|Gw\|_1`, ``F`` the squared
+    loss: four sparse products per step and no linear solve, for problems too large to factor.
+
+    Dual variables: ``q`` (datafit, ``n``) and ``r`` (penalty, ``m``, in ``[-alpha, alpha]``).
+    Stops when the primal residual :math:`\|A^\top q + G^\top r\|` and the dual residual
+    (Goldstein, Li & Yuan, 2015) are below ``sqrt(dim) * t_abs + tol * scale``.
+    ``state`` is ``(r, q, None)`` of an earlier solve (warm start).
+    """
+    n, p = design.n_samples, design.n_features
+    m = penalty.shape[0]
+    a_rows, a_cols = design.abs_sums()
+    g_rows, g_cols = penalty.abs_sums()
+    cols = a_cols + g_cols
+    tau = np.where(cols > 0.0, PDHG_BALANCE / np.where(cols > 0.0, cols, 1.0), 0.0)
+    inv_sig_a = PDHG_BALANCE * a_rows  # 1 / sigma (0 on an empty row: its dual stays put)
+    inv_sig_g = PDHG_BALANCE * g_rows
+    sig_a = np.where(a_rows > 0.0, 1.0 / np.where(a_rows > 0.0, inv_sig_a, 1.0), 0.0)
+    sig_g = np.where(g_rows > 0.0, 1.0 / np.where(g_rows > 0.0, inv_sig_g, 1.0), 0.0)
+    if state is not None:
+        r, q = state[0].copy(), state[1].copy()
+    else:
+        r, q = np.zeros(m), np.zeros(n)
+    t = design.t
+    t_norm = np.linalg.norm(t)
+    converged = False
+    it = 0
+    with _numba_threads():
+        Aw = design.dot(coef)
+        Gw = penalty.dot(coef)
+        at_q = design.tdot(q)
+        gt_r = penalty.tdot(r)
+        while it < max_iter:
+            it += 1
+            w_new = coef - tau * (at_q + gt_r)
+            Aw_new = design.dot(w_new)
+            Gw_new = penalty.dot(w_new)
+            q_new = (q + sig_a * (2.0 * Aw_new - Aw - t)) / (1.0 + sig_a)
+            r_new = np.clip(r + sig_g * (2.0 * Gw_new - Gw), -alpha, alpha)
+            at_q = design.tdot(q_new)
+            gt_r = penalty.tdot(r_new)
+            primal = np.linalg.norm(at_q + gt_r)
+            dual = np.sqrt(np.linalg.norm(inv_sig_a * (q - q_new) + Aw_new - Aw) ** 2
+                           + np.linalg.norm(inv_sig_g * (r - r_new) + Gw_new - Gw) ** 2)
+            coef, Aw, Gw, q, r = w_new, Aw_new, Gw_new, q_new, r_new
+            eps_pri = np.sqrt(p) * t_abs + tol * max(np.linalg.norm(at_q), np.linalg.norm(gt_r))
+            eps_dual = np.sqrt(n + m) * t_abs + tol * max(
+                np.sqrt(np.dot(Aw, Aw) + np.dot(Gw, Gw)), t_norm)
+            if primal <= eps_pri and dual <= eps_dual:
+                converged = True
+                break
+    return coef, it, converged, (r, q, None)
+
+
 def _system_diag(system, design, which):
     if system.solver == "direct":
         return np.diag(system.M if which == "m" else system.N)
@@ -552,8 +655,11 @@ def graph_l1(X, y, G, alpha, *, sample_weight=None, fit_intercept=False, solver=
 
     by the alternating direction method of multipliers (ADMM) on the splitting ``z = Gw``,
     with over-relaxation and residual balancing of the penalty parameter. The ``w``-step is a
-    Tikhonov solve, by Cholesky factorization (``"direct"``) or by warm-started conjugate
-    gradients whose accuracy tightens as ADMM converges (``"cg"``).
+    Tikhonov solve, by Cholesky factorization (``"direct"``: the whole loop then runs in one
+    numba kernel, with Anderson acceleration) or by warm-started conjugate gradients whose
+    accuracy tightens as ADMM converges (``"cg"``). For problems too large to factor,
+    ``"pdhg"`` runs the diagonally preconditioned primal-dual hybrid gradient method
+    (Chambolle & Pock, 2011): four parallel sparse products per step and no linear solve.
 
     Parameters
     ----------
@@ -570,13 +676,14 @@ def graph_l1(X, y, G, alpha, *, sample_weight=None, fit_intercept=False, solver=
         Weights ``s`` of the squared residuals.
     fit_intercept : bool, default=False
         Fit an unpenalized intercept ``b``.
-    solver : {"auto", "direct", "cg"}, default="auto"
-        Back end of the ``w``-step (see :func:`graph_tikhonov`); "auto" is "direct" up to
-        ``DIRECT_MAX_FEATURES_ADMM`` (4096) unknowns.
+    solver : {"auto", "direct", "cg", "pdhg"}, default="auto"
+        ADMM with a ``"direct"`` or ``"cg"`` ``w``-step (see :func:`graph_tikhonov`), or
+        PDHG; "auto" is "direct" up to ``DIRECT_MAX_FEATURES_ADMM`` (4096) unknowns and
+        "pdhg" beyond.
     tol : float, default=1e-7
-        Relative tolerance on the primal and dual ADMM residuals.
+        Relative tolerance on the primal and dual residuals (of ADMM or PDHG).
     max_iter : int, default=10000
-        ADMM iteration limit.
+        ADMM or PDHG iteration limit.
     x0 : array-like of shape (n_features,), default=None
         Starting point.
 
@@ -600,12 +707,13 @@ def graph_l1(X, y, G, alpha, *, sample_weight=None, fit_intercept=False, solver=
     alpha = _check_alpha(alpha)
     _check_tol_iter(tol, max_iter)
     max_iter = 10000 if max_iter is None else max_iter
-    system = _NormalSystem(design, penalty, _check_solver(solver, design.n_features, True))
+    system = _NormalSystem(design, penalty, _check_solver(solver, design.n_features, l1=True))
     coef0 = _check_x0(x0, design.n_features)
-    coef, n_iter, converged, _ = _admm(design, penalty, system, alpha, coef0, tol, max_iter)
+    coef, n_iter, converged, _ = _l1_solve(design, penalty, system, alpha, coef0, tol, max_iter)
     if not converged:
         warnings.warn(
-            f"ADMM did not reach tol={tol:g} in {max_iter} iterations; increase max_iter or "
+            f"{'PDHG' if system.solver == 'pdhg' else 'ADMM'} did not reach tol={tol:g} in "
+            f"{max_iter} iterations; increase max_iter or "
             "loosen tol.",
             ConvergenceWarning,
             stacklevel=2,

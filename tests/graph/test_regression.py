@@ -103,15 +103,17 @@ def test_matches_reference(penalty, fit_intercept, weighted, shape):
     assert cv.residual_norm_ == pytest.approx(np.sqrt(w @ (y - cv.predict(X)) ** 2), rel=1e-10)
 
 
-@pytest.mark.parametrize("penalty", ["l2", "l1", "tv"])
-@pytest.mark.parametrize("solver", ["direct", "cg"])
+@pytest.mark.parametrize("penalty, solver", [(pen, sol) for pen in ("l2", "l1", "tv")
+                                             for sol in ("direct", "cg", "pdhg")
+                                             if not (pen == "l2" and sol == "pdhg")])
 def test_solvers_agree_and_sparse_X(penalty, solver):
     X, y, _, _ = _problem(intercept=1.0)
     base = _quiet_fit(GraphLaplacianRegression(alpha=0.5, penalty=penalty, fit_intercept=True,
                                                solver="direct"), X, y)
     for Xin in (X, sp.csr_matrix(X)):
-        est = _quiet_fit(GraphLaplacianRegression(alpha=0.5, penalty=penalty,
-                                                  fit_intercept=True, solver=solver), Xin, y)
+        est = _quiet_fit(GraphLaplacianRegression(
+            alpha=0.5, penalty=penalty, fit_intercept=True, solver=solver,
+            tol=1e-9 if solver == "pdhg" else 1e-7, max_iter=100000), Xin, y)
         assert abs(_objective(est, X, y) - _objective(base, X, y)) <= 1e-6 * _objective(
             base, X, y)
         np.testing.assert_allclose(est.predict(Xin), est.predict(X), rtol=1e-12)
@@ -227,6 +229,7 @@ def test_preliminary_without_matching_coef_raises(preliminary):
         ({"image_shape": "4x5"}, TypeError, "image_shape"),
         ({"penalty": "l0"}, ValueError, "penalty"),
         ({"solver": "lsqr"}, ValueError, "solver"),
+        ({"solver": "pdhg", "penalty": "l2"}, ValueError, "pdhg"),
         ({"alpha": -1.0}, ValueError, "alpha"),
         ({"alpha": np.inf}, ValueError, "alpha"),
         ({"tol": 0.0}, ValueError, "tol"),
@@ -327,9 +330,12 @@ def test_warm_start(penalty, solver):
     assert est.coef_.shape == (12,)
 
 
-def test_warm_start_admm_refit_is_cheap():
+@pytest.mark.parametrize("solver", ["direct", "pdhg"])
+def test_warm_start_l1_refit_is_cheap(solver):
+    # the refit restarts from the last fit's ADMM (z, u, rho) or PDHG duals
     X, y, _, _ = _problem(30, 20)
-    est = GraphLaplacianRegression(alpha=2.0, penalty="tv", solver="direct", warm_start=True)
+    est = GraphLaplacianRegression(alpha=2.0, penalty="tv", solver=solver, warm_start=True,
+                                   max_iter=100000)
     _quiet_fit(est, X, y)
     cold_iter = est.n_iter_
     _quiet_fit(est, X, y)

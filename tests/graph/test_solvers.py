@@ -170,15 +170,18 @@ def test_l1_direct_matches_reference(shape, kind, fit_intercept, weighted, alpha
 @pytest.mark.parametrize("fit_intercept, weighted, sparse, alpha", [
     (False, False, False, 0.3), (True, True, False, 0.3), (False, False, True, 0.3),
     (True, True, True, 0.3), (True, False, False, 3.0), (False, True, True, 3.0)])
-def test_l1_cg_matches_reference(shape, kind, fit_intercept, weighted, sparse, alpha):
+@pytest.mark.parametrize("solver", ["cg", "pdhg"])
+def test_l1_iterative_matches_reference(shape, kind, fit_intercept, weighted, sparse, alpha,
+                                        solver):
     X, y, sw = _problem(shape)
     G = _operator(kind, X.shape[1])
     s = sw if weighted else None
     r = _reference(shape, kind, alpha, fit_intercept, weighted)
     Xs = sp.csc_matrix(X) if sparse else X
     res = _no_warnings(graph_l1, Xs, y, G, alpha, sample_weight=s,
-                       fit_intercept=fit_intercept, solver="cg")
-    assert res.converged and res.solver == "cg"
+                       fit_intercept=fit_intercept, solver=solver,
+                       tol=1e-7 if solver == "cg" else 1e-9, max_iter=100000)
+    assert res.converged and res.solver == solver
     obj = ref.graph_objective(X, y, G, res.coef, res.intercept, alpha=alpha, penalty="l1",
                               sample_weight=s)
     assert res.objective == pytest.approx(obj, rel=1e-10)
@@ -194,6 +197,38 @@ def test_l1_sparse_direct_matches_reference(kind):
                    solver="direct")
     assert abs(_rel_gap(res.objective, r.objective)) <= GAP
     assert res.intercept == pytest.approx(r.intercept, abs=1e-3)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept, weighted", [(False, False), (True, True)])
+def test_pdhg_preconditioner_is_the_abs_sums_of_the_design(sparse, fit_intercept, weighted):
+    from skreg.graph._solvers import _Design, _Penalty
+
+    X, y, sw = _problem("wide")
+    X[X < 0.3] = 0.0  # a sparse pattern, with explicit zeros kept in the CSC copy below
+    sw = sw if weighted else np.ones(len(y))
+    Xin = sp.csc_matrix(X) if sparse else X
+    design = _Design(Xin, y, sw, fit_intercept)
+    A = np.sqrt(sw)[:, None] * (X - (sw @ X / sw.sum() if fit_intercept else 0.0))
+    rows, cols = design.abs_sums()
+    np.testing.assert_allclose(rows, np.abs(A).sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(cols, np.abs(A).sum(axis=0), rtol=1e-12)
+    G = _operator("incidence", X.shape[1])
+    g_rows, g_cols = _Penalty(G).abs_sums()
+    np.testing.assert_allclose(g_rows, np.abs(G.toarray()).sum(axis=1))
+    np.testing.assert_allclose(g_cols, np.abs(G.toarray()).sum(axis=0))
+
+
+def test_l1_auto_is_pdhg_above_the_direct_limit(monkeypatch):
+    import skreg.graph._solvers as solvers
+
+    X, y, _ = _problem("tall")
+    G = _operator("incidence", X.shape[1])
+    monkeypatch.setattr(solvers, "DIRECT_MAX_FEATURES_ADMM", X.shape[1] - 1)
+    res = graph_l1(X, y, G, 0.5, tol=1e-9, max_iter=100000)
+    assert res.solver == "pdhg" and res.converged
+    direct = graph_l1(X, y, G, 0.5, solver="direct", tol=1e-10)
+    assert abs(_rel_gap(res.objective, direct.objective)) <= GAP
 
 
 def test_l1_tv_piecewise_constant_docstring_example():
@@ -224,7 +259,7 @@ def test_alpha_zero_is_least_squares(solver, fit_intercept):
     assert graph_l1(X, y, G, 0.0, solver=solver).n_iter == 1
 
 
-@pytest.mark.parametrize("solver", ["direct", "cg"])
+@pytest.mark.parametrize("solver", ["direct", "cg", "pdhg"])
 def test_l1_empty_graph_is_least_squares(solver):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 5))
@@ -235,15 +270,16 @@ def test_l1_empty_graph_is_least_squares(solver):
                                atol=1e-8)
 
 
-@pytest.mark.parametrize("solver", ["direct", "cg"])
+@pytest.mark.parametrize("solver", ["direct", "cg", "pdhg"])
 def test_l1_warm_start_same_answer(solver):
     X, y, _ = _problem("tall")
     G = _operator("incidence", X.shape[1])
-    cold = graph_l1(X, y, G, 1.0, solver=solver, tol=1e-9)
-    warm = graph_l1(X, y, G, 1.0, solver=solver, tol=1e-9, x0=cold.coef)
+    cold = graph_l1(X, y, G, 1.0, solver=solver, tol=1e-9, max_iter=100000)
+    warm = graph_l1(X, y, G, 1.0, solver=solver, tol=1e-9, x0=cold.coef, max_iter=100000)
     np.testing.assert_allclose(warm.coef, cold.coef, rtol=1e-5, atol=1e-6)
     assert warm.objective == pytest.approx(cold.objective, rel=1e-8)
-    assert warm.n_iter <= cold.n_iter
+    if solver != "pdhg":  # PDHG's duals restart at zero: x0 alone does not shorten it
+        assert warm.n_iter <= cold.n_iter
 
 
 def test_l1_auto_solver_and_result_fields():
@@ -287,7 +323,7 @@ def test_convergence_warnings():
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         res = graph_tikhonov(X, y, G, 1e-3, solver="cg", max_iter=1)
     assert not res.converged and res.n_iter == 1
-    for solver in ("direct", "cg"):
+    for solver in ("direct", "cg", "pdhg"):
         with pytest.warns(ConvergenceWarning, match="max_iter"):
             res = graph_l1(X, y, G, 0.3, solver=solver, max_iter=2)
         assert not res.converged and res.n_iter == 2
@@ -297,8 +333,9 @@ def test_convergence_warnings():
 # Inputs: never modified, read-only works, errors are clear
 
 
-@pytest.mark.parametrize("solver", ["direct", "cg"])
-@pytest.mark.parametrize("func", [graph_tikhonov, graph_l1])
+@pytest.mark.parametrize("solver, func", [("direct", graph_tikhonov), ("cg", graph_tikhonov),
+                                          ("direct", graph_l1), ("cg", graph_l1),
+                                          ("pdhg", graph_l1)])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_inputs_unmodified_and_read_only(solver, func, sparse):
     X, y, sw = _problem("tall")
@@ -340,6 +377,7 @@ _G = grid_laplacian(_X.shape[1])
         ({"max_iter": 2.5}, ValueError, "max_iter"),
         ({"solver": "lsqr"}, ValueError, "solver"),
         ({"solver": "cvxpy"}, ValueError, "solver"),
+        ({"solver": "PDHG"}, ValueError, "solver"),
         ({"x0": np.zeros(3)}, ValueError, "x0"),
         ({"x0": np.full(_X.shape[1], np.nan)}, ValueError, "x0"),
         ({"G": grid_laplacian(_X.shape[1] + 1)}, ValueError, "columns"),
@@ -363,3 +401,8 @@ def test_validation_errors(func, kwargs, exc, match):
     rest = {k: v for k, v in kwargs.items() if k not in args}
     with pytest.raises(exc, match=match):
         func(args["X"], args["y"], args["G"], args["alpha"], **rest)
+
+
+def test_pdhg_is_for_l1_only():
+    with pytest.raises(ValueError, match="solver must be 'auto', 'direct' or 'cg'"):
+        graph_tikhonov(_X, _Y, _G, 0.5, solver="pdhg")
