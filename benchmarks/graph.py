@@ -841,12 +841,15 @@ def run_l1_large_case(case, data, args, hints, previous):
     alpha = l1_alpha(case.kind, case.graph, case.size, base["noise_level"])
     p = K.shape[1]
     name = "skreg-l1"
-    tol = hints.get((case.kind, case.graph, name))
+    # the tol found on the small cases for the back end that "auto" picks at this size
+    hint_name = "skreg-l1" if p <= DIRECT_MAX_FEATURES_ADMM else "skreg-l1-pdhg"
+    tol = hints.get((case.kind, case.graph, hint_name))
     rec.update(n_samples=K.shape[0], n_features=p, K_nnz=int(K.nnz), G_nnz=int(G.nnz),
                input_mb=(_nbytes(K) + _nbytes(G)) / 2**20, alpha=alpha,
                penalty_operator=lap_desc, laplacian_s=lap_s,
                tol=tol if tol is not None else 1e-7,
-               tol_source="found on the small CT cases (equal objective with cvxpy)"
+               tol_source=f"found on the small CT cases for {hint_name} (equal objective "
+               "with cvxpy)"
                if tol is not None else "graph_l1's default (no small case ran)",
                expected_solver="direct" if p <= DIRECT_MAX_FEATURES_ADMM else "pdhg")
     iso = run_isolated(name, {"K": K, "y": y, "G": G, "alpha": alpha}, rec["tol"],

@@ -4,6 +4,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
@@ -92,9 +93,10 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         dense normal matrix, "cg" runs preconditioned conjugate gradients with parallel sparse
         products. "pdhg" ("l1" and "tv" only) runs the preconditioned primal-dual hybrid
         gradient instead of ADMM: sparse products only, no linear solve. "auto" is "direct"
-        up to 2048 features for "l2" ("cg" beyond), and up to 4096 features for "l1" and "tv"
-        ("pdhg" beyond). "cvxpy" solves the final problem with
-        :func:`skreg.reference.graph_regression` (alpha selection still uses "auto").
+        up to 2048 features for "l2" ("cg" beyond), and for "l1" and "tv" up to 4096
+        features with a dense ``X`` or 1024 with a sparse ``X`` ("pdhg" beyond). "cvxpy"
+        solves the final problem with :func:`skreg.reference.graph_regression` (alpha
+        selection still uses "auto").
     tol : float, default=1e-7
         Relative tolerance of the ADMM or PDHG residuals ("l1", "tv"); the CG residual of the
         normal equations ("l2") is ``1e-3 * tol``.
@@ -178,7 +180,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         return tags
 
     # ----------------------------------------------------------------------------------------
-    def _check_params(self, n_features):
+    def _check_params(self, n_features, sparse=False):
         check_scalar(self.alpha, "alpha", numbers.Real, min_val=0.0)
         if not np.isfinite(self.alpha):
             raise ValueError(f"alpha must be finite, got {self.alpha}.")
@@ -223,7 +225,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
             raise ValueError("solver='pdhg' solves the 'l1' and 'tv' penalties, not 'l2'.")
         shape = self._shape(n_features)
         return shape, _check_solver("auto" if self.solver == "cvxpy" else self.solver,
-                                    n_features, l1=self.penalty != "l2")
+                                    n_features, l1=self.penalty != "l2", sparse=sparse)
 
     def _shape(self, n_features):
         if self.image_shape is None:
@@ -314,7 +316,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
         """
         X, y = check_X_y(self, X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
-        shape, solver = self._check_params(X.shape[1])
+        shape, solver = self._check_params(X.shape[1], sp.issparse(X))
         if hasattr(self, "preliminary_"):
             del self.preliminary_
         L = self._laplacian(X, y, sample_weight, shape)

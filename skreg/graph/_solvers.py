@@ -12,7 +12,10 @@ Two linear-algebra back ends serve both: ``"direct"`` forms the ``p x p`` normal
 factors it (dense Cholesky; a generalized eigendecomposition when many values of ``alpha``
 are needed), ``"cg"`` never forms it and runs preconditioned conjugate gradients with
 multi-core numba sparse matrix-vector products. ``"auto"`` picks ``"direct"`` up to
-``DIRECT_MAX_FEATURES`` unknowns.
+``DIRECT_MAX_FEATURES`` unknowns. The l1 problem is solved by ADMM on either back end (with
+``"direct"``, the loop is one numba kernel, :mod:`skreg.graph._admm`) or, with ``"pdhg"``
+(``"auto"`` for large problems), by the preconditioned primal-dual hybrid gradient method,
+which needs no linear solve.
 """
 
 import numbers
@@ -38,6 +41,10 @@ __all__ = ["GraphResult", "graph_l1", "graph_tikhonov"]
 #: all, where CG w-steps on the ill-conditioned system took ~300 iterations each).
 DIRECT_MAX_FEATURES = 2048
 DIRECT_MAX_FEATURES_ADMM = 4096
+#: l1 with a sparse X: ``solver="auto"`` is PDHG above this many unknowns (on CT, PDHG at 48 x
+#: 48 pixels took 0.4-0.7 s where the direct ADMM took 0.5-2.9 s, and 1 s against 3-9 s at
+#: 64 x 64; with dense Gaussian designs PDHG needs 5-7x more steps and ADMM is kept)
+PDHG_MIN_FEATURES_SPARSE = 1024
 INNER_RTOL = 1e-2
 #: ADMM settings: over-relaxation, steps between residual-balancing checks of rho, initial
 #: rho as a multiple of the ratio of the mean diagonals of A^T A and G^T G, and the Anderson
@@ -46,8 +53,10 @@ RELAX = 1.6
 BALANCE_EVERY = 200
 RHO_SCALE = 3.0
 ANDERSON_MEMORY = 10
-#: primal step scale of the preconditioned PDHG (its dual steps are divided by it)
+#: primal step scale of the preconditioned PDHG (its dual steps are divided by it), and the
+#: Anderson memory of its loop (0: plain PDHG)
 PDHG_BALANCE = 1.0
+PDHG_ANDERSON_MEMORY = 5
 
 
 @dataclass
@@ -332,15 +341,17 @@ def _check_alpha(alpha):
     return float(alpha)
 
 
-def _check_solver(solver, n_features, l1=False):
-    """The back end: "direct", "cg" or (l1 only) "pdhg"; "auto" picks by size."""
+def _check_solver(solver, n_features, l1=False, sparse=False):
+    """The back end: "direct", "cg" or (l1 only) "pdhg"; "auto" picks by size (and, for l1,
+    by the storage of X: PDHG's diagonal steps suit sparse operators, not dense designs)."""
     allowed = ("auto", "direct", "cg", "pdhg") if l1 else ("auto", "direct", "cg")
     if solver not in allowed:
         names = ", ".join(repr(a) for a in allowed[:-1]) + f" or {allowed[-1]!r}"
         raise ValueError(f"solver must be {names}, got {solver!r}.")
     if solver == "auto":
         if l1:
-            return "direct" if n_features <= DIRECT_MAX_FEATURES_ADMM else "pdhg"
+            limit = PDHG_MIN_FEATURES_SPARSE if sparse else DIRECT_MAX_FEATURES_ADMM
+            return "direct" if n_features <= limit else "pdhg"
         return "direct" if n_features <= DIRECT_MAX_FEATURES else "cg"
     return solver
 
@@ -598,6 +609,13 @@ def _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state):
     m = penalty.shape[0]
     a_rows, a_cols = design.abs_sums()
     g_rows, g_cols = penalty.abs_sums()
+    # PDHG runs on the equivalent problem with c G and alpha / c, c = the ratio of the mean
+    # absolute row sums of A and G: the diagonal steps then treat both blocks alike (on the
+    # CT benchmarks, 2-5x fewer iterations than c = 1)
+    c = float(np.mean(a_rows) / np.mean(g_rows))
+    if not (np.isfinite(c) and c > 0.0):
+        c = 1.0
+    g_rows, g_cols, bound = c * g_rows, c * g_cols, alpha / c
     cols = a_cols + g_cols
     tau = np.where(cols > 0.0, PDHG_BALANCE / np.where(cols > 0.0, cols, 1.0), 0.0)
     inv_sig_a = PDHG_BALANCE * a_rows  # 1 / sigma (0 on an empty row: its dual stays put)
@@ -605,37 +623,93 @@ def _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state):
     sig_a = np.where(a_rows > 0.0, 1.0 / np.where(a_rows > 0.0, inv_sig_a, 1.0), 0.0)
     sig_g = np.where(g_rows > 0.0, 1.0 / np.where(g_rows > 0.0, inv_sig_g, 1.0), 0.0)
     if state is not None:
-        r, q = state[0].copy(), state[1].copy()
+        r, q = state[0] / c, state[1].copy()
     else:
         r, q = np.zeros(m), np.zeros(n)
     t = design.t
     t_norm = np.linalg.norm(t)
+    # the iterate x = (w, q, r) and the products that T(x) needs, (A w, G w, A^T q, G^T r),
+    # are kept in one vector: the products are linear in x, so an Anderson combination of
+    # vectors carries them along exactly and an accelerated point costs no extra product
+    iw, iq, ir = slice(0, p), slice(p, p + n), slice(p + n, p + n + m)
+    base = p + n + m
+    iAw, iGw = slice(base, base + n), slice(base + n, base + n + m)
+    iAq, iGr = slice(base + n + m, base + n + m + p), slice(base + n + m + p, base + n + m + 2 * p)
+
+    def step(x):
+        """``T(x)`` (extended) and the primal and dual residuals of the step."""
+        w_new = x[iw] - tau * (x[iAq] + x[iGr])
+        Aw_new = design.dot(w_new)
+        Gw_new = c * penalty.dot(w_new)
+        q_new = (x[iq] + sig_a * (2.0 * Aw_new - x[iAw] - t)) / (1.0 + sig_a)
+        r_new = np.clip(x[ir] + sig_g * (2.0 * Gw_new - x[iGw]), -bound, bound)
+        at_q = design.tdot(q_new)
+        gt_r = c * penalty.tdot(r_new)
+        tx = np.concatenate([w_new, q_new, r_new, Aw_new, Gw_new, at_q, gt_r])
+        primal = np.linalg.norm(at_q + gt_r)
+        dual = np.sqrt(np.linalg.norm(inv_sig_a * (x[iq] - q_new) + Aw_new - x[iAw]) ** 2
+                       + np.linalg.norm(inv_sig_g * (x[ir] - r_new) + Gw_new - x[iGw]) ** 2)
+        eps_pri = np.sqrt(p) * t_abs + tol * max(np.linalg.norm(at_q), np.linalg.norm(gt_r))
+        eps_dual = np.sqrt(n + m) * t_abs + tol * max(
+            np.sqrt(np.dot(Aw_new, Aw_new) + np.dot(Gw_new, Gw_new)), t_norm)
+        return tx, primal <= eps_pri and dual <= eps_dual
+
+    sqrt_metric = np.sqrt(np.concatenate([np.where(tau > 0.0, 1.0 / np.where(tau > 0.0, tau, 1.0),
+                                                   0.0), inv_sig_a, inv_sig_g]))
     converged = False
     it = 0
+    memory = PDHG_ANDERSON_MEMORY
     with _numba_threads():
-        Aw = design.dot(coef)
-        Gw = penalty.dot(coef)
-        at_q = design.tdot(q)
-        gt_r = penalty.tdot(r)
+        x = np.concatenate([coef, q, r, design.dot(coef), c * penalty.dot(coef),
+                            design.tdot(q), c * penalty.tdot(r)])
+        # Anderson memory (rings): differences of T(x) (extended) and of f
+        d_tx = np.empty((memory, x.shape[0]))
+        d_f = np.empty((memory, base))
+        n_stored = head = 0
+        tx_prev = f_prev = None
+        f_norm_prev = np.inf
+        accelerated = False
         while it < max_iter:
             it += 1
-            w_new = coef - tau * (at_q + gt_r)
-            Aw_new = design.dot(w_new)
-            Gw_new = penalty.dot(w_new)
-            q_new = (q + sig_a * (2.0 * Aw_new - Aw - t)) / (1.0 + sig_a)
-            r_new = np.clip(r + sig_g * (2.0 * Gw_new - Gw), -alpha, alpha)
-            at_q = design.tdot(q_new)
-            gt_r = penalty.tdot(r_new)
-            primal = np.linalg.norm(at_q + gt_r)
-            dual = np.sqrt(np.linalg.norm(inv_sig_a * (q - q_new) + Aw_new - Aw) ** 2
-                           + np.linalg.norm(inv_sig_g * (r - r_new) + Gw_new - Gw) ** 2)
-            coef, Aw, Gw, q, r = w_new, Aw_new, Gw_new, q_new, r_new
-            eps_pri = np.sqrt(p) * t_abs + tol * max(np.linalg.norm(at_q), np.linalg.norm(gt_r))
-            eps_dual = np.sqrt(n + m) * t_abs + tol * max(
-                np.sqrt(np.dot(Aw, Aw) + np.dot(Gw, Gw)), t_norm)
-            if primal <= eps_pri and dual <= eps_dual:
+            tx, done = step(x)
+            if done:
                 converged = True
+                x = tx
                 break
+            # the fixed-point residual, scaled by the diagonal of PDHG's metric (in which the
+            # iteration is nonexpansive); the safeguard uses the full metric, whose cross
+            # term needs K (T(x) - x), i.e. differences of the carried products
+            f = sqrt_metric * (tx[:base] - x[:base])
+            cross = (np.dot(tx[iq] - x[iq], tx[iAw] - x[iAw])
+                     + np.dot(tx[ir] - x[ir], tx[iGw] - x[iGw]))
+            f_norm = np.sqrt(max(np.dot(f, f) - 2.0 * cross, 0.0))
+            if accelerated and f_norm > f_norm_prev:
+                # safeguard: the accelerated point made things worse; restart plainly
+                x = tx_prev
+                n_stored = head = 0
+                tx_prev = f_prev = None
+                accelerated = False
+                continue
+            if memory == 0:
+                x = tx
+                continue
+            if tx_prev is not None:
+                np.subtract(tx, tx_prev, out=d_tx[head])
+                np.subtract(f, f_prev, out=d_f[head])
+                head = (head + 1) % memory
+                n_stored = min(n_stored + 1, memory)
+            tx_prev, f_prev, f_norm_prev = tx, f, f_norm
+            if n_stored == 0:
+                x = tx
+                accelerated = False
+                continue
+            Y = d_f[:n_stored]
+            H = Y @ Y.T
+            H[np.diag_indices_from(H)] += 1e-10 * np.trace(H) + 1e-300
+            gamma = np.linalg.solve(H, Y @ f)
+            x = tx - gamma @ d_tx[:n_stored]
+            accelerated = True
+    coef, q, r = x[iw].copy(), x[iq].copy(), c * x[ir]
     return coef, it, converged, (r, q, None)
 
 
@@ -678,7 +752,8 @@ def graph_l1(X, y, G, alpha, *, sample_weight=None, fit_intercept=False, solver=
         Fit an unpenalized intercept ``b``.
     solver : {"auto", "direct", "cg", "pdhg"}, default="auto"
         ADMM with a ``"direct"`` or ``"cg"`` ``w``-step (see :func:`graph_tikhonov`), or
-        PDHG; "auto" is "direct" up to ``DIRECT_MAX_FEATURES_ADMM`` (4096) unknowns and
+        PDHG; "auto" is "direct" up to ``DIRECT_MAX_FEATURES_ADMM`` (4096) unknowns with a
+        dense ``X`` and up to ``PDHG_MIN_FEATURES_SPARSE`` (1024) with a sparse ``X``, and
         "pdhg" beyond.
     tol : float, default=1e-7
         Relative tolerance on the primal and dual residuals (of ADMM or PDHG).
@@ -707,7 +782,8 @@ def graph_l1(X, y, G, alpha, *, sample_weight=None, fit_intercept=False, solver=
     alpha = _check_alpha(alpha)
     _check_tol_iter(tol, max_iter)
     max_iter = 10000 if max_iter is None else max_iter
-    system = _NormalSystem(design, penalty, _check_solver(solver, design.n_features, l1=True))
+    system = _NormalSystem(design, penalty, _check_solver(solver, design.n_features, l1=True,
+                                                          sparse=design.sparse))
     coef0 = _check_x0(x0, design.n_features)
     coef, n_iter, converged, _ = _l1_solve(design, penalty, system, alpha, coef0, tol, max_iter)
     if not converged:

@@ -219,13 +219,18 @@ def test_pdhg_preconditioner_is_the_abs_sums_of_the_design(sparse, fit_intercept
     np.testing.assert_allclose(g_cols, np.abs(G.toarray()).sum(axis=0))
 
 
-def test_l1_auto_is_pdhg_above_the_direct_limit(monkeypatch):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_l1_auto_is_pdhg_above_the_direct_limit(monkeypatch, sparse):
     import skreg.graph._solvers as solvers
 
     X, y, _ = _problem("tall")
+    Xin = sp.csr_matrix(X) if sparse else X
     G = _operator("incidence", X.shape[1])
-    monkeypatch.setattr(solvers, "DIRECT_MAX_FEATURES_ADMM", X.shape[1] - 1)
-    res = graph_l1(X, y, G, 0.5, tol=1e-9, max_iter=100000)
+    assert graph_l1(Xin, y, G, 0.5).solver == "direct"
+    # dense X: direct up to DIRECT_MAX_FEATURES_ADMM; sparse X: up to PDHG_MIN_FEATURES_SPARSE
+    limit = "PDHG_MIN_FEATURES_SPARSE" if sparse else "DIRECT_MAX_FEATURES_ADMM"
+    monkeypatch.setattr(solvers, limit, X.shape[1] - 1)
+    res = graph_l1(Xin, y, G, 0.5, tol=1e-9, max_iter=100000)
     assert res.solver == "pdhg" and res.converged
     direct = graph_l1(X, y, G, 0.5, solver="direct", tol=1e-10)
     assert abs(_rel_gap(res.objective, direct.objective)) <= GAP
