@@ -1127,9 +1127,10 @@ def write_markdown(path, records, summary, meta, compile_info):
             " (Clarabel at 1e-12 tolerances, falling back to defaults; a spawned process, "
             "warmed up, killed after "
             f"{meta['args']['cvxpy_seconds']:g} s; time = the whole call: problem "
-            "construction, canonicalization, solve). skreg: `graph_l1` (auto back end: "
-            "direct here: ADMM, whole loop in numba) and `solver=\"pdhg\"` (the back end used "
-            "above 4096 unknowns), tol = the loosest of the half-decade grid whose "
+            "construction, canonicalization, solve). skreg: `graph_l1` (auto back end: the "
+            "direct ADMM, whole loop in numba, up to 1024 unknowns with a sparse X (CT) and "
+            "4096 with a dense X (chain); PDHG beyond, i.e. ct48) and `solver=\"pdhg\"`, "
+            "tol = the loosest of the half-decade grid whose "
             f"objective is within {L1_TARGET:g} (relative) of cvxpy's (`dobj`: signed "
             "(f_skreg - f_cvxpy) / |f_cvxpy|, negative = skreg lower). Speed-up = cvxpy / "
             f"skreg time (all cores / 1t: numba and BLAS on one thread, same tol); target >= "
@@ -1180,7 +1181,7 @@ def write_markdown(path, records, summary, meta, compile_info):
         lines += [
             "### One l1 solve on larger CT images",
             "",
-            "`graph_l1` (auto back end: direct ADMM up to 4096 unknowns, PDHG beyond) at the tol "
+            "`graph_l1` (auto back end: PDHG above 1024 unknowns with a sparse X) at the tol "
             "found "
             "on the small CT cases of the same penalty, in a spawned process (warmed up; peak "
             "memory as above; killed after "

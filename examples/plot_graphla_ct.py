@@ -17,8 +17,9 @@ are the nodes of a graph whose edges join pixels ``p`` and ``q`` at most ``R`` p
 
 .. math:: x^\ast = \arg\min_x \ \tfrac12 \|K x - y\|_2^2 + \lambda \|L x\|_1 ,
 
-:class:`skreg.graph.GraphLaplacianRegression` with ``penalty="l1"`` (ADMM,
-:func:`skreg.graph.graph_l1`). Inside a region where ``x~`` is flat the weights are close to
+:class:`skreg.graph.GraphLaplacianRegression` with ``penalty="l1"``
+(:func:`skreg.graph.graph_l1`; at these sizes the preconditioned primal-dual hybrid gradient
+method, ``solver="auto"``). Inside a region where ``x~`` is flat the weights are close to
 1 and ``(L x)_p`` is proportional to the difference between ``x_p`` and the weighted mean of
 its neighbours, so the l1 norm asks for flat regions; across an edge of ``x~`` the weights are
 ``exp(-jump^2 / sigma)``, tiny for any jump well above ``sqrt(sigma)``, so the penalty does not
@@ -51,22 +52,24 @@ images in [0, 1]: a jump of 0.1, the smallest in the phantom, gets the weight
 (``alpha_selection="discrepancy"``): the value at which the residual ``||K x - y||`` equals
 ``tau * noise_level`` with ``tau = 1.01``; the ``alpha`` passed to the estimator is only the
 starting point of that search (a root search in ``log(lambda)``, each step a warm-started
-solve: ADMM for the l1 and TV penalties, here with ``tol=1e-4``, see the last section).
+solve: PDHG for the l1 and TV penalties, here with ``tol=1e-4``, see the last section).
 The oracle is the exception: with the graph of the true image, images that are constant on
 each region of the phantom fit the data to below the noise level for every ``lambda`` over
 two decades or more (measured at 32 x 32: from 100 to 10^4), and the discrepancy equation is
-only met where ADMM needs more than its 10000 iterations. The oracle gets the ``lambda`` of
+only met where the solver needs more than its 10000 iterations. The oracle gets the ``lambda`` of
 graphLa+FBP instead (the smallest of the three; the oracle is still the best). Quality:
 root-mean-square error (RMSE), and :func:`skimage.metrics.structural_similarity` (SSIM) and
 :func:`skimage.metrics.peak_signal_noise_ratio` (PSNR) with ``data_range=1``.
 
-**Size.** The images are 48 x 48, not the 128 x 128 of the issue: a single graphLa solve at
-128 x 128 would take about an hour on 2 cores, and four problems at 64 x 64 about 13 minutes
-(measurements in the last section). 30 and 60 angles are about 40% and 80% of the
-``pi * 48 / 2 = 75`` angles of full sampling (sparse-view CT).
+**Size.** The gallery runs 64 x 64 images with 30 and 60 angles (about 30% and 60% of the
+``pi * 64 / 2 = 100`` angles of full sampling: sparse-view CT), which takes a few minutes on
+2 cores. The paper's setting, 128 x 128 with 60 and 120 angles, is
+``SKREG_GRAPHLA_SIZE=128 python examples/plot_graphla_ct.py``; its results are in the last
+section.
 """
 
 # %%
+import os
 import time
 import warnings
 
@@ -78,12 +81,12 @@ from threadpoolctl import threadpool_limits
 from skreg.datasets import filtered_back_projection, make_tomography
 from skreg.graph import GraphLaplacianRegression, data_laplacian
 
-size = 48
-angle_counts = [30, 60]
+size = int(os.environ.get("SKREG_GRAPHLA_SIZE", "64"))
+angle_counts = [30, 60] if size < 128 else [60, 120]
 noises = [0.01, 0.02]  # ||e|| / ||K x||
 radius, sigma = 4, 1e-3  # the graphLa graph
 tau = 1.01  # discrepancy principle: ||K x - y|| = tau * noise_level
-tol = 1e-4  # ADMM tolerance of the l1 / TV solves (see the last section)
+tol = float(os.environ.get("SKREG_GRAPHLA_TOL", "1e-4"))  # of the l1 / TV solves (last section)
 seed = 0
 methods = ["FBP", "graphLa+FBP", "Tikhonov", "graphLa+Tik", "TV", "graphLa+TV", "oracle"]
 
@@ -151,14 +154,14 @@ for n_angles in angle_counts:
         key = (n_angles, noise)
         problems[key] = make_tomography(size, n_angles=n_angles, noise=noise,
                                         random_state=seed)
-        # BLAS on one thread: the dense factorizations and triangular solves of the ADMM
-        # w-steps are small here (2304 unknowns); on a busy 2-core machine two BLAS threads
-        # made this example 3.6 times slower (615 s against 169 s)
+        # BLAS on one thread: its only use here is small dense work (the solves themselves
+        # are numba sparse products); on a busy 2-core machine, two BLAS threads competing
+        # with numba's made an earlier version of this example 3.6 times slower
         with threadpool_limits(1, user_api="blas"), \
                 warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             results[key] = run(problems[key])
-        # a ConvergenceWarning (ADMM) or an unreachable discrepancy target would show here
+        # a ConvergenceWarning or an unreachable discrepancy target would show here
         print(f"{n_angles} angles, noise {100 * noise:.0f}%: {len(caught)} warnings, "
               f"{time.perf_counter() - t_start:.0f} s so far")
         for w in caught:
@@ -198,8 +201,9 @@ for key in results:
 
 # %%
 # Every graphLa+``Psi`` has a lower RMSE and a higher SSIM than its ``Psi``, on all four
-# problems, and the oracle graph is the best of all: the paper's claim holds. graphLa divides
-# the RMSE of FBP by 2.7-6, that of Tikhonov by 1.4-3.8 and that of TV by 2.8-4. TV is already
+# problems, and the oracle graph is the best of all: the paper's claim holds. At 64 x 64
+# graphLa divides the RMSE of FBP by 2.9-5, that of Tikhonov by 1.6-2.2 and that of TV by
+# 2.9-4.5 (128 x 128: see the last section). TV is already
 # excellent on this piecewise-constant phantom (it is the right prior for it), and still
 # gains: the window of radius 4 ties each pixel to up to 80 neighbours of its region, not 8,
 # and the weights leave the edges that TV found alone. The gain depends on how well the graph
@@ -269,28 +273,23 @@ fig.tight_layout(rect=(0.0, 0.07, 1.0, 1.0))
 plt.show()
 
 # %%
-# Image size and ADMM tolerance
-# -----------------------------
+# Image size and tolerance
+# -------------------------
 # Measured on the 2-core machine this example was written on, shared with other jobs (the
-# times are noisy; one BLAS thread unless said otherwise).
+# times are noisy; one BLAS thread).
 #
-# * **128 x 128** (16384 unknowns; the solver then uses conjugate gradients, since the dense
-#   normal matrix alone would take 2 GiB): one graphLa+FBP solve (60 angles, 1% noise,
-#   ``lambda = 20``, ``solver="cg"``, ``tol=1e-4``) did not finish in 5.5 minutes. Its first
-#   14 ADMM steps took 7 minutes: every w-step ran 260-680 preconditioned CG iterations
-#   (15-50 s). The same solve at 64 x 64 needs about 250 ADMM steps: one solve at 128 x 128
-#   would take about an hour, and every discrepancy search runs several solves.
-# * **64 x 64** (dense Cholesky back end): one problem (60 angles, 1% noise) took 190 s with
-#   ``tol=1e-4``, so four would take about 13 minutes; a graphLa solve costs 12-30 s (about
-#   250 ADMM steps of 26 ms for the two triangular solves, plus a 1 s refactorization each
-#   time ADMM rebalances its penalty parameter).
-# * **tol**: the default ``tol=1e-7`` makes every solve 5 to 15 times longer: at 64 x 64 the TV
-#   discrepancy search took 350 s instead of 31 s, graphLa+FBP 465 s instead of 32 s, with the
-#   same RMSE (0.01736), SSIM (0.9528) and PSNR (35.21) for graphLa+FBP and a TV RMSE of
-#   0.00757 instead of 0.00755. This example at ``tol=1e-7`` took 42 minutes instead of 3, and
-#   in three of the four problems one of the final ADMM fits stopped at its 10000 iterations
-#   (ConvergenceWarning). Its table has the same SSIM everywhere; 5 RMSE differ by 1 in the
-#   4th decimal (graphLa+TV 0.0060 -> 0.0059, 0.0018 -> 0.0017 and 0.0041 -> 0.0040, TV
-#   0.0112 -> 0.0113, graphLa+Tik 0.0109 -> 0.0108) and 4 PSNR by 0.1, through the ``lambda``
-#   that the searches find (graphLa+TV, 60 angles and 1%: 1990 instead of 3220; the residual
-#   hardly changes with ``lambda`` there). The conclusions are the same.
+# * **64 x 64** (the gallery, 4096 unknowns): 75 s for the four problems; a graphLa search
+#   (discrepancy principle, each step a warm-started PDHG solve) takes 3-12 s. An earlier
+#   version, whose l1 solver was ADMM with dense Cholesky steps at this size, took 190 s for
+#   one problem.
+# * **128 x 128, 60 and 120 angles** (``SKREG_GRAPHLA_SIZE=128``, 16384 unknowns, the paper's
+#   setting): 926 s for the four problems, 0 warnings; a graphLa search takes 35-190 s, the
+#   oracle's single solve 3-6 s. The claim holds there too, on all four problems: every
+#   graphLa+``Psi`` has the lower RMSE and the higher SSIM, and the oracle has the lowest RMSE.
+#   RMSE ratios graphLa+``Psi`` / ``Psi``: FBP 0.19-0.34, Tikhonov 0.20-0.33, TV 0.34-0.43;
+#   SSIM, ``Psi`` -> graphLa+``Psi``: FBP 0.36-0.51 -> 0.84-0.98, Tikhonov 0.61-0.73 ->
+#   0.96-0.99, TV 0.985-0.998 -> 0.993-0.999. Hardest problem (60 angles, 2% noise): RMSE FBP
+#   0.0945 -> 0.0316, Tikhonov 0.0696 -> 0.0190, TV 0.0146 -> 0.0062, oracle 0.0010.
+# * **tol**: ``1e-4`` (the default is ``1e-7``). On the l1 benchmark
+#   (``benchmarks/results/graph_l1.md``), PDHG at ``tol=1e-4`` (TV) and ``3e-5`` (graphLa)
+#   already gives an objective within ``1e-6`` (relative) of cvxpy's on 48 x 48 CT images.

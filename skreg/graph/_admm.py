@@ -15,7 +15,7 @@ with a dense factor computed once per ``rho`` by the caller: a lower Cholesky fa
 import numpy as np
 from numba import njit
 
-from .._kernels.linalg import REDUCE, csr_matvec
+from .._kernels.linalg import REDUCE, _csr_row_dot
 
 #: status codes returned by :func:`admm_dense`
 CONVERGED, MAX_ITER, RHO_CHANGE = 0, 1, 2
@@ -49,6 +49,42 @@ def _dense_matvec(P, b, out):
         out[i] = acc
 
 
+@njit(cache=True, nogil=True)
+def _csr_matvec_serial(data, indices, indptr, x, out):
+    """``out = A @ x`` on one thread: at the sizes of the direct back end (p <= 4096) the
+    products with G are small next to the triangular solves, and a parallel region per step
+    (and its compilation, seconds) does not pay."""
+    for i in range(indptr.shape[0] - 1):
+        out[i] = _csr_row_dot(data, indices, indptr, i, x)
+
+
+@njit(cache=True, nogil=True)
+def _spd_solve(H, b):
+    """Solve the small symmetric positive definite system ``H x = b`` (Cholesky, in place)."""
+    k = b.shape[0]
+    for j in range(k):
+        d = H[j, j]
+        for i in range(j):
+            d -= H[j, i] * H[j, i]
+        d = np.sqrt(max(d, 1e-300))
+        H[j, j] = d
+        for i in range(j + 1, k):
+            acc = H[i, j]
+            for c in range(j):
+                acc -= H[i, c] * H[j, c]
+            H[i, j] = acc / d
+    x = b.copy()
+    for i in range(k):
+        for c in range(i):
+            x[i] -= H[i, c] * x[c]
+        x[i] /= H[i, i]
+    for i in range(k - 1, -1, -1):
+        for c in range(i + 1, k):
+            x[i] -= H[c, i] * x[c]
+        x[i] /= H[i, i]
+    return x
+
+
 @njit(cache=True, nogil=True, fastmath=REDUCE)
 def _norm(v):
     acc = 0.0
@@ -76,14 +112,14 @@ def _admm_map(factor, factor_kind, A_t, g, gt, alpha, rho, relax, x, m, Tx, w, G
     """One ADMM step ``Tx = T(x)``; leaves ``w`` and ``G w`` of the step in ``w``, ``Gw``."""
     for i in range(m):
         tmp[i] = x[i] - x[m + i]
-    csr_matvec(gt[0], gt[1], gt[2], tmp[:m], rhs)
+    _csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], rhs)
     for j in range(rhs.shape[0]):
         rhs[j] = A_t[j] + rho * rhs[j]
     if factor_kind == 0:
         _cholesky_solve(factor, rhs, w)
     else:
         _dense_matvec(factor, rhs, w)
-    csr_matvec(g[0], g[1], g[2], w, Gw)
+    _csr_matvec_serial(g[0], g[1], g[2], w, Gw)
     thresh = alpha / rho
     for i in range(m):
         z = x[i]
@@ -155,7 +191,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
         # stopping test (primal residual G w - z, dual residual rho G^T (z_new - z))
         for i in range(m):
             tmp[i] = Tx[i] - x[i]
-        csr_matvec(gt[0], gt[1], gt[2], tmp[:m], dz)
+        _csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], dz)
         s_norm = rho * _norm(dz)
         r2 = 0.0
         gw2 = 0.0
@@ -166,7 +202,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
             gw2 += Gw[i] * Gw[i]
             zn2 += Tx[i] * Tx[i]
         r_norm = np.sqrt(r2)
-        csr_matvec(gt[0], gt[1], gt[2], Tx[m:], dz)
+        _csr_matvec_serial(gt[0], gt[1], gt[2], Tx[m:], dz)
         eps_pri = sqrt_m * t_abs + tol * np.sqrt(max(gw2, zn2))
         eps_dual = sqrt_p * t_abs + tol * rho * _norm(dz)
         if r_norm <= eps_pri and s_norm <= eps_dual:
@@ -219,7 +255,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
             continue
         for a in range(n_stored):
             H[a, a] += 1e-10 * trace
-        gamma = np.linalg.solve(H, b)
+        gamma = _spd_solve(H, b)
         for i in range(n):
             acc = Tx[i]
             for a in range(n_stored):
