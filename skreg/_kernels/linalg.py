@@ -176,6 +176,16 @@ def gather_columns(Xd, data, indices, indptr, is_sparse, rows, row_pos, cols, ad
     return B
 
 
+@njit(cache=True, nogil=True)
+def norm2(v):
+    """Euclidean norm of a 1-D array (summed in order: callers' iterations do not depend on
+    the compiler's vectorization)."""
+    acc = 0.0
+    for i in range(v.shape[0]):
+        acc += v[i] * v[i]
+    return np.sqrt(acc)
+
+
 @njit(cache=True, nogil=True, fastmath=REDUCE)
 def _csr_row_dot(data, indices, indptr, i, x):
     acc = 0.0

@@ -3,6 +3,8 @@
 import numpy as np
 from numba import njit
 
+from .linalg import REDUCE
+
 
 @njit(cache=True, nogil=True)
 def _sift_down(heap, start, size):
@@ -64,10 +66,14 @@ def smallest_k_indices(values, items, k):
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=REDUCE)
 def cho_solve(L, rhs, k):
     """Solve ``L L^T x = rhs`` with the leading ``k x k`` block of the lower-triangular ``L``
-    (and ``rhs[:k]``); returns a new array of length ``k``."""
+    (and ``rhs[:k]``); returns a new array of length ``k``.
+
+    Both passes read ``L`` by rows (contiguous for a C-ordered ``L``): a dot product per row
+    forward, an axpy per row backward.
+    """
     x = rhs[:k].copy()
     for i in range(k):
         acc = x[i]
@@ -75,10 +81,10 @@ def cho_solve(L, rhs, k):
             acc -= L[i, q] * x[q]
         x[i] = acc / L[i, i]
     for i in range(k - 1, -1, -1):
-        acc = x[i]
-        for q in range(i + 1, k):
-            acc -= L[q, i] * x[q]
-        x[i] = acc / L[i, i]
+        xi = x[i] / L[i, i]
+        x[i] = xi
+        for q in range(i):
+            x[q] -= xi * L[i, q]
     return x
 
 

@@ -24,6 +24,7 @@ can increase only at the step that drops the momentum.
 import numpy as np
 from numba import njit, prange
 
+from .._kernels.linalg import norm2
 from ._regularizers import cs_value_grad
 
 # stop modes
@@ -71,18 +72,10 @@ def _project_affine(x, Q, xls):
 
 
 @njit(cache=True, nogil=True)
-def _norm(v):
-    s = 0.0
-    for i in range(v.shape[0]):
-        s += v[i] * v[i]
-    return np.sqrt(s)
-
-
-@njit(cache=True, nogil=True)
 def _stopped(g, x, r, bound, stop_mode, tol, gscale):
-    gnorm = _norm(g)
+    gnorm = norm2(g)
     if stop_mode == RELATIVE_TO_BOUND:
-        return gnorm * _norm(x) <= tol * bound or r <= SIN2_FLOOR * bound
+        return gnorm * norm2(x) <= tol * bound or r <= SIN2_FLOOR * bound
     return gnorm <= tol * gscale
 
 
@@ -106,14 +99,14 @@ def minimize_cs(x0, code, C, K, normalized, alpha, H, c, Q, xls, stop_mode, gsca
     if _stopped(gx, x, rx, bx, stop_mode, tol, gscale):
         return x, Fx, rx, bx, 0, True
     # initial curvature estimate: a secant along the gradient
-    gnorm = _norm(gx)
-    xnorm = _norm(x)
+    gnorm = norm2(gx)
+    xnorm = norm2(x)
     h = 1e-4 * (xnorm if xnorm > 0.0 else 1.0) / gnorm
     xt = x - h * gx
     gt = np.empty(n)
     _objective(xt, code, C, K, normalized, alpha, H, c, gt, tmp)
     _project_tangent(gt, Q)
-    L = _norm(gt - gx) / (h * gnorm)
+    L = norm2(gt - gx) / (h * gnorm)
     if not (L > 0.0) or not np.isfinite(L):
         L = 1.0
     L_min = 1e-30

@@ -15,29 +15,13 @@ with a dense factor computed once per ``rho`` by the caller: a lower Cholesky fa
 import numpy as np
 from numba import njit
 
-from .._kernels.linalg import REDUCE, _csr_row_dot
+from .._kernels.linalg import REDUCE, _csr_row_dot, norm2
+from .._kernels.select import cho_solve, solve_spd
 
 #: status codes returned by :func:`admm_dense`
 CONVERGED, MAX_ITER, RHO_CHANGE = 0, 1, 2
 #: a rho update is asked for when the residual ratio calls for a change by more than this
 RHO_CHANGE_MIN = 10.0
-
-
-@njit(cache=True, nogil=True, fastmath=REDUCE)
-def _cholesky_solve(L, b, out):
-    """``out = (L L^T)^{-1} b`` for a C-ordered lower-triangular ``L`` (rows read in order)."""
-    p = b.shape[0]
-    y = np.empty(p)
-    for i in range(p):
-        acc = b[i]
-        for j in range(i):
-            acc -= L[i, j] * y[j]
-        y[i] = acc / L[i, i]
-    for i in range(p - 1, -1, -1):
-        xi = y[i] / L[i, i]
-        out[i] = xi
-        for j in range(i):
-            y[j] -= xi * L[i, j]
 
 
 @njit(cache=True, nogil=True, fastmath=REDUCE)
@@ -56,41 +40,6 @@ def _csr_matvec_serial(data, indices, indptr, x, out):
     (and its compilation, seconds) does not pay."""
     for i in range(indptr.shape[0] - 1):
         out[i] = _csr_row_dot(data, indices, indptr, i, x)
-
-
-@njit(cache=True, nogil=True)
-def _spd_solve(H, b):
-    """Solve the small symmetric positive definite system ``H x = b`` (Cholesky, in place)."""
-    k = b.shape[0]
-    for j in range(k):
-        d = H[j, j]
-        for i in range(j):
-            d -= H[j, i] * H[j, i]
-        d = np.sqrt(max(d, 1e-300))
-        H[j, j] = d
-        for i in range(j + 1, k):
-            acc = H[i, j]
-            for c in range(j):
-                acc -= H[i, c] * H[j, c]
-            H[i, j] = acc / d
-    x = b.copy()
-    for i in range(k):
-        for c in range(i):
-            x[i] -= H[i, c] * x[c]
-        x[i] /= H[i, i]
-    for i in range(k - 1, -1, -1):
-        for c in range(i + 1, k):
-            x[i] -= H[c, i] * x[c]
-        x[i] /= H[i, i]
-    return x
-
-
-@njit(cache=True, nogil=True, fastmath=REDUCE)
-def _norm(v):
-    acc = 0.0
-    for i in range(v.shape[0]):
-        acc += v[i] * v[i]
-    return np.sqrt(acc)
 
 
 @njit(cache=True, nogil=True)
@@ -116,7 +65,7 @@ def _admm_map(factor, factor_kind, A_t, g, gt, alpha, rho, relax, x, m, Tx, w, G
     for j in range(rhs.shape[0]):
         rhs[j] = A_t[j] + rho * rhs[j]
     if factor_kind == 0:
-        _cholesky_solve(factor, rhs, w)
+        w[:] = cho_solve(factor, rhs, rhs.shape[0])
     else:
         _dense_matvec(factor, rhs, w)
     _csr_matvec_serial(g[0], g[1], g[2], w, Gw)
@@ -180,7 +129,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
                   Tx, w, Gw, rhs, tmp)
         for i in range(n):
             f[i] = Tx[i] - x[i]
-        f_norm = _norm(f)
+        f_norm = norm2(f)
         if accelerated and f_norm > f_norm_prev:
             # safeguard: the accelerated point made things worse; restart from the plain step
             x[:] = fallback
@@ -192,7 +141,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
         for i in range(m):
             tmp[i] = Tx[i] - x[i]
         _csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], dz)
-        s_norm = rho * _norm(dz)
+        s_norm = rho * norm2(dz)
         r2 = 0.0
         gw2 = 0.0
         zn2 = 0.0
@@ -204,13 +153,13 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
         r_norm = np.sqrt(r2)
         _csr_matvec_serial(gt[0], gt[1], gt[2], Tx[m:], dz)
         eps_pri = sqrt_m * t_abs + tol * np.sqrt(max(gw2, zn2))
-        eps_dual = sqrt_p * t_abs + tol * rho * _norm(dz)
+        eps_dual = sqrt_p * t_abs + tol * rho * norm2(dz)
         if r_norm <= eps_pri and s_norm <= eps_dual:
             status = CONVERGED
             x[:] = Tx
             break
         if balance_every > 0 and it % balance_every == 0:
-            scale = rho_scale(r_norm, np.sqrt(max(gw2, zn2)), s_norm, rho * _norm(dz))
+            scale = rho_scale(r_norm, np.sqrt(max(gw2, zn2)), s_norm, rho * norm2(dz))
             if scale != 1.0:
                 status = RHO_CHANGE
                 x[:] = Tx
@@ -255,7 +204,11 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
             continue
         for a in range(n_stored):
             H[a, a] += 1e-10 * trace
-        gamma = _spd_solve(H, b)
+        gamma, ok = solve_spd(H, b)
+        if not ok:
+            x[:] = Tx
+            accelerated = False
+            continue
         for i in range(n):
             acc = Tx[i]
             for a in range(n_stored):
