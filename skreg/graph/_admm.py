@@ -43,6 +43,46 @@ def _csr_matvec_serial(data, indices, indptr, x, out):
 
 
 @njit(cache=True, nogil=True)
+def anderson_point(d_tx, d_f, n_stored, tx, f, out):
+    """Type-II Anderson mixing: ``out = T(x) - sum_a gamma_a (T(x_{a+1}) - T(x_a))`` with
+    ``gamma = argmin || f - sum_a gamma_a (f_{a+1} - f_a) ||`` (``f = T(x) - x``, in the norm
+    the caller scaled ``f`` to), from the first ``n_stored`` rows of the memories ``d_tx``
+    (differences of ``T(x)``, possibly extended with quantities linear in ``x``) and ``d_f``.
+
+    Returns False (``out`` untouched) when the least-squares system is singular.
+    """
+    k = n_stored
+    H = np.empty((k, k))
+    b = np.empty(k)
+    trace = 0.0
+    for a in range(k):
+        for c in range(a, k):
+            acc = 0.0
+            for i in range(f.shape[0]):
+                acc += d_f[a, i] * d_f[c, i]
+            H[a, c] = acc
+            H[c, a] = acc
+        trace += H[a, a]
+        acc = 0.0
+        for i in range(f.shape[0]):
+            acc += d_f[a, i] * f[i]
+        b[a] = acc
+    if not trace > 0.0:
+        return False
+    for a in range(k):
+        H[a, a] += 1e-10 * trace
+    gamma, ok = solve_spd(H, b)
+    if not ok:
+        return False
+    for i in range(tx.shape[0]):
+        acc = tx[i]
+        for a in range(k):
+            acc -= gamma[a] * d_tx[a, i]
+        out[i] = acc
+    return True
+
+
+@njit(cache=True, nogil=True)
 def rho_scale(r_norm, primal_scale, s_norm, dual_scale):
     """Residual balancing (as in OSQP): the factor ``sqrt(relative primal residual / relative
     dual residual)`` to apply to ``rho``, or 1 when it is within ``RHO_CHANGE_MIN`` of 1."""
@@ -107,10 +147,9 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
     rhs = np.empty(p)
     tmp = np.empty(n)
     dz = np.empty(p)
-    # Anderson memory: columns of differences of iterates (S) and of residuals (Y), a ring
-    S = np.zeros((memory, n))
-    Y = np.zeros((memory, n))
-    x_prev = np.empty(n)
+    # Anderson memory (rings): differences of T(x) and of the residuals f = T(x) - x
+    d_tx = np.zeros((memory, n))
+    d_f = np.zeros((memory, n))
     f_prev = np.empty(n)
     fallback = np.empty(n)  # T(x) of the last point whose residual was accepted
     have_prev = False
@@ -125,8 +164,8 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
     sqrt_p = np.sqrt(p)
     while it < max_iter:
         it += 1
-        _admm_map(factor, 0 if factor_kind == 0 else 1, A_t, g, gt, alpha, rho, relax, x, m,
-                  Tx, w, Gw, rhs, tmp)
+        _admm_map(factor, factor_kind, A_t, g, gt, alpha, rho, relax, x, m, Tx, w, Gw, rhs,
+                  tmp)
         for i in range(n):
             f[i] = Tx[i] - x[i]
         f_norm = norm2(f)
@@ -164,57 +203,22 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
                 status = RHO_CHANGE
                 x[:] = Tx
                 break
-        fallback[:] = Tx
         f_norm_prev = f_norm
         if memory == 0:
             x[:] = Tx
             continue
         if have_prev:
             for i in range(n):
-                S[head, i] = x[i] - x_prev[i]
-                Y[head, i] = f[i] - f_prev[i]
+                d_tx[head, i] = Tx[i] - fallback[i]
+                d_f[head, i] = f[i] - f_prev[i]
             head = (head + 1) % memory
             n_stored = min(n_stored + 1, memory)
-        x_prev[:] = x
+        fallback[:] = Tx
         f_prev[:] = f
         have_prev = True
-        if n_stored == 0:
+        accelerated = n_stored > 0 and anderson_point(d_tx, d_f, n_stored, Tx, f, x)
+        if not accelerated:
             x[:] = Tx
-            accelerated = False
-            continue
-        # gamma = argmin || f - Y^T gamma ||, by the regularized normal equations
-        H = np.empty((n_stored, n_stored))
-        b = np.empty(n_stored)
-        trace = 0.0
-        for a in range(n_stored):
-            for c in range(a, n_stored):
-                acc = 0.0
-                for i in range(n):
-                    acc += Y[a, i] * Y[c, i]
-                H[a, c] = acc
-                H[c, a] = acc
-            trace += H[a, a]
-            acc = 0.0
-            for i in range(n):
-                acc += Y[a, i] * f[i]
-            b[a] = acc
-        if trace == 0.0:
-            x[:] = Tx
-            accelerated = False
-            continue
-        for a in range(n_stored):
-            H[a, a] += 1e-10 * trace
-        gamma, ok = solve_spd(H, b)
-        if not ok:
-            x[:] = Tx
-            accelerated = False
-            continue
-        for i in range(n):
-            acc = Tx[i]
-            for a in range(n_stored):
-                acc -= gamma[a] * (S[a, i] + Y[a, i])
-            x[i] = acc
-        accelerated = True
     if status == MAX_ITER:
         x[:] = Tx
     return w, x[:m].copy(), x[m:].copy(), it, status, scale

@@ -31,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._config import _numba_threads
 from .._kernels.linalg import csr_matvec
 from .._validation import check_bool, check_sample_weight, check_X_y_arrays
-from ._admm import CONVERGED, RHO_CHANGE, admm_dense, rho_scale
+from ._admm import CONVERGED, RHO_CHANGE, admm_dense, anderson_point, rho_scale
 
 __all__ = ["GraphResult", "graph_l1", "graph_tikhonov"]
 
@@ -699,16 +699,10 @@ def _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state):
                 head = (head + 1) % memory
                 n_stored = min(n_stored + 1, memory)
             tx_prev, f_prev, f_norm_prev = tx, f, f_norm
-            if n_stored == 0:
+            x = np.empty_like(tx)
+            accelerated = n_stored > 0 and anderson_point(d_tx, d_f, n_stored, tx, f, x)
+            if not accelerated:
                 x = tx
-                accelerated = False
-                continue
-            Y = d_f[:n_stored]
-            H = Y @ Y.T
-            H[np.diag_indices_from(H)] += 1e-10 * np.trace(H) + 1e-300
-            gamma = np.linalg.solve(H, Y @ f)
-            x = tx - gamma @ d_tx[:n_stored]
-            accelerated = True
     coef, q, r = x[iw].copy(), x[iq].copy(), c * x[ir]
     return coef, it, converged, (r, q, None)
 
