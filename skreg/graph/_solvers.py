@@ -654,8 +654,8 @@ def _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state):
             np.sqrt(np.dot(Aw_new, Aw_new) + np.dot(Gw_new, Gw_new)), t_norm)
         return tx, primal <= eps_pri and dual <= eps_dual
 
-    sqrt_metric = np.sqrt(np.concatenate([np.where(tau > 0.0, 1.0 / np.where(tau > 0.0, tau, 1.0),
-                                                   0.0), inv_sig_a, inv_sig_g]))
+    # the diagonal of PDHG's metric: 1 / tau (cols / PDHG_BALANCE) and 1 / sigma
+    sqrt_metric = np.sqrt(np.concatenate([cols / PDHG_BALANCE, inv_sig_a, inv_sig_g]))
     converged = False
     it = 0
     memory = PDHG_ANDERSON_MEMORY
