@@ -122,7 +122,9 @@ def col_moments(Xd, data, indices, indptr, is_sparse, j, d, unit_d):
 def _weighted_col_moments_parallel(Xd, data, indices, indptr, is_sparse, d, unit_d, first,
                                    second):
     for j in prange(first.shape[0]):
-        first[j], second[j] = col_moments(Xd, data, indices, indptr, is_sparse, j, d, unit_d)
+        # prange's index is unsigned: cast, so that col_moments compiles once
+        first[j], second[j] = col_moments(Xd, data, indices, indptr, is_sparse, np.int64(j), d,
+                                          unit_d)
 
 
 @njit(cache=True, nogil=True)

@@ -35,7 +35,7 @@ def kth_smallest(values, k):
     for i in range(k, values.shape[0]):
         if values[i] < heap[0]:
             heap[0] = values[i]
-            _sift_down(heap, 0, k)
+            _sift_down(heap, np.int64(0), k)  # not a literal 0: one compilation
     return heap[0]
 
 
@@ -89,10 +89,10 @@ def cho_solve(L, rhs, k):
 
 
 @njit(cache=True, nogil=True)
-def solve_spd(G, rhs):
-    """Solve ``G x = rhs`` for a small symmetric positive definite ``G`` (Cholesky).
+def cholesky(G):
+    """Lower-triangular ``L`` with ``L L^T = G`` for a small symmetric matrix ``G``.
 
-    Returns ``(x, ok)``; ``ok`` is False when ``G`` is not numerically positive definite.
+    Returns ``(L, ok)``; ``ok`` is False when ``G`` is not numerically positive definite.
     """
     m = G.shape[0]
     Lc = np.zeros((m, m))
@@ -103,12 +103,24 @@ def solve_spd(G, rhs):
                 acc -= Lc[i, k] * Lc[j, k]
             if i == j:
                 if not acc > 0.0:
-                    return np.zeros(m), False
+                    return Lc, False
                 Lc[i, i] = np.sqrt(acc)
             else:
                 Lc[i, j] = acc / Lc[j, j]
-    x = cho_solve(Lc, rhs, m)
-    return x, True
+    return Lc, True
+
+
+@njit(cache=True, nogil=True)
+def solve_spd(G, rhs):
+    """Solve ``G x = rhs`` for a small symmetric positive definite ``G`` (Cholesky).
+
+    Returns ``(x, ok)``; ``ok`` is False when ``G`` is not numerically positive definite.
+    """
+    m = G.shape[0]
+    Lc, ok = cholesky(G)
+    if not ok:
+        return np.zeros(m), False
+    return cho_solve(Lc, rhs, m), True
 
 
 @njit(cache=True, nogil=True)

@@ -19,6 +19,11 @@ the duality gap (stop when ``gap <= tol_abs``), gap-safe screening of provably-z
 and a working set of ``max(p0, 2 nnz)`` features ranked by their distance to the dual
 constraint; inner iterations run cyclic coordinate descent on the working set with Anderson
 extrapolation every ``K`` epochs, until the working-set gap is below 0.3 times the outer gap.
+Once the signs on the working set stop changing, an active-set Newton step solves the
+quadratic on the current support exactly (:func:`_newton_point`), at most as often as the
+epochs run since pay for its Gram matrix: coordinate descent finds the support long before
+its coefficients converge when the support's columns are ill-conditioned (small alpha,
+p > n), and the Newton step ends that slow phase.
 """
 
 import numpy as np
@@ -29,15 +34,17 @@ from .._kernels.linalg import (
     col_axpy,
     col_dot_weighted,
     matvec,
+    pass_work,
     weighted_col_moments,
     xt_dot_weighted,
 )
 from .._kernels.prox import enet_coordinate
-from .._kernels.select import smallest_k_indices, solve_spd
+from .._kernels.select import cho_solve, cholesky, smallest_k_indices, solve_spd
 
 ANDERSON_K = 5
 GAP_CHECK_EVERY = 10
 INNER_TOL_RATIO = 0.3
+NEWTON_RIDGE = 1e-11
 
 
 @njit(cache=True, nogil=True)
@@ -124,20 +131,21 @@ def _quadratic_gap(cols, c, w, rdr, rdr_dual, rdz_dual, S, l1, l2, positive):
 
 @njit(cache=True, nogil=True)
 def _unpenalized_columns(Xd, data, indices, indptr, is_sparse, n_samples, l1, l2, lips, mu):
-    """Indices ``U`` of the unpenalized non-constant features and ``X~_U`` as a dense array."""
+    """Indices ``U`` of the unpenalized non-constant features and ``X~_U^T`` (one row per
+    feature, so each row is contiguous)."""
     n_u = 0
     for j in range(l1.shape[0]):
         if l1[j] == 0.0 and l2[j] == 0.0 and lips[j] > 0.0:
             n_u += 1
     unpen = np.empty(n_u, dtype=np.int64)
-    XU = np.zeros((n_samples, n_u))
+    XU = np.zeros((n_u, n_samples))
     k = 0
     for j in range(l1.shape[0]):
         if l1[j] == 0.0 and l2[j] == 0.0 and lips[j] > 0.0:
             unpen[k] = j
             for i in range(n_samples):
-                XU[i, k] = -mu[j]
-            col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, XU[:, k])
+                XU[k, i] = -mu[j]
+            col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, XU[k])
             k += 1
     return unpen, XU
 
@@ -152,7 +160,7 @@ def _project_unpenalized(XU, unpen, w, positive, d, unit_d, r, s, out):
     ``w``. With ``positive``, features at zero are left out (their one-sided constraint is
     then not enforced).
     """
-    n, n_u = XU.shape
+    n_u, n = XU.shape
     for i in range(n):
         out[i] = r[i] + s
     keep = np.empty(n_u, dtype=np.int64)
@@ -170,13 +178,13 @@ def _project_unpenalized(XU, unpen, w, positive, d, unit_d, r, s, out):
         ca = keep[a]
         acc = 0.0
         for i in range(n):
-            acc += XU[i, ca] * (1.0 if unit_d else d[i]) * out[i]
+            acc += XU[ca, i] * (1.0 if unit_d else d[i]) * out[i]
         rhs[a] = acc
         for b in range(a + 1):
             cb = keep[b]
             acc = 0.0
             for i in range(n):
-                acc += XU[i, ca] * (1.0 if unit_d else d[i]) * XU[i, cb]
+                acc += XU[ca, i] * (1.0 if unit_d else d[i]) * XU[cb, i]
             G[a, b] = acc
             G[b, a] = acc
         trace += G[a, a]
@@ -188,7 +196,7 @@ def _project_unpenalized(XU, unpen, w, positive, d, unit_d, r, s, out):
     for a in range(m):
         ca = keep[a]
         for i in range(n):
-            out[i] -= beta[a] * XU[i, ca]
+            out[i] -= beta[a] * XU[ca, i]
 
 
 @njit(cache=True, nogil=True)
@@ -303,31 +311,19 @@ def _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive, use_s
 
 
 @njit(cache=True, nogil=True)
-def _anderson_step(Xd, data, indices, indptr, is_sparse, ws, hist, z, d, unit_d, r, s, mu, S,
-                   l1, l2, positive, w, r_acc):
-    """Anderson extrapolation of the last iterates on ``ws``; kept only if it lowers P.
+def _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z, d, unit_d, r, s, mu,
+                    S, l1, l2, w, r_acc):
+    """Move ``w`` on ``ws`` to ``w_cand`` if that lowers the objective; returns the shift.
 
-    Returns the (possibly updated) residual shift ``s``; ``w`` and ``r`` are updated in
-    place when the extrapolated point is accepted.
+    ``w`` and ``r`` are updated in place when the candidate is accepted; ``r_acc`` is a work
+    buffer.
     """
-    coefs, ok = _anderson_weights(hist)
-    if not ok:
-        return s
-    K = coefs.shape[0]
     m = ws.shape[0]
-    w_acc = np.empty(m)
-    for k in range(m):
-        acc = 0.0
-        for q in range(K):
-            acc += coefs[q] * hist[q + 1, k]
-        if positive and acc < 0.0:
-            acc = 0.0
-        w_acc[k] = acc
     copy_into(r, r_acc)
     s_acc = s
     for k in range(m):
         j = ws[k]
-        delta = w_acc[k] - w[j]
+        delta = w_cand[k] - w[j]
         if delta != 0.0:
             col_axpy(Xd, data, indices, indptr, is_sparse, j, -delta, r_acc)
             s_acc += delta * mu[j]
@@ -338,31 +334,168 @@ def _anderson_step(Xd, data, indices, indptr, is_sparse, ws, hist, z, d, unit_d,
     for k in range(m):
         j = ws[k]
         p_cur += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
-        p_acc += l1[j] * abs(w_acc[k]) + 0.5 * l2[j] * w_acc[k] * w_acc[k]
+        p_acc += l1[j] * abs(w_cand[k]) + 0.5 * l2[j] * w_cand[k] * w_cand[k]
     if p_acc >= p_cur:
         return s
     for k in range(m):
-        w[ws[k]] = w_acc[k]
+        w[ws[k]] = w_cand[k]
     copy_into(r_acc, r)
     return s_acc
 
 
 @njit(cache=True, nogil=True)
+def _anderson_point(hist, positive, out):
+    """Anderson extrapolation of the last iterates (rows of ``hist``) into ``out``.
+
+    Returns False when the mixing weights are not defined (then ``out`` is not set).
+    """
+    coefs, ok = _anderson_weights(hist)
+    if not ok:
+        return False
+    K = coefs.shape[0]
+    for k in range(out.shape[0]):
+        acc = 0.0
+        for q in range(K):
+            acc += coefs[q] * hist[q + 1, k]
+        out[k] = max(acc, 0.0) if positive else acc
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d, unit_d, S, mu, l1,
+                  l2, w, col, out):
+    """Active-set step on the support of ``w``, into ``out``: toward the minimizer of the
+    objective on the face where ``w`` keeps its signs, stopped where a sign would change.
+
+    On that face the objective is the quadratic
+    ``1/(2S) ||z - X~_A w_A||_d^2 + (l1_A sign(w_A))^T w_A + 1/2 w_A^T diag(l2_A) w_A``;
+    one linear solve with the Gram matrix of the support gives its minimizer, the exact
+    solution once coordinate descent has found the support and signs (which it does long
+    before the coefficients converge on an ill-conditioned support). When a sign would
+    change, the step stops where the first coefficient reaches zero, so the objective still
+    decreases and the support shrinks. A support with more features than the rank of its
+    columns (p > n) has a singular Gram matrix: the small ridge then makes the step follow
+    the null space, along which the l1 term decreases, until a coefficient leaves.
+    ``support`` lists positions in ``ws``; ``col`` is a work buffer (n_samples). Returns
+    False when the linear solve fails.
+    """
+    m = support.shape[0]
+    n = col.shape[0]
+    G = np.empty((m, m))
+    rhs = np.empty(m)
+    trace = 0.0
+    for a in range(m):
+        j = ws[support[a]]
+        for i in range(n):
+            col[i] = -mu[j]
+        col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, col)
+        # the centred columns are d-orthogonal to ones, so X~_k^T d X~_j = X_k^T d X~_j
+        for c in range(a + 1):
+            G[a, c] = col_dot_weighted(Xd, data, indices, indptr, is_sparse,
+                                       ws[support[c]], d, col, unit_d) / S
+            G[c, a] = G[a, c]
+        acc = 0.0
+        for i in range(n):
+            acc += (1.0 if unit_d else d[i]) * col[i] * z[i]
+        rhs[a] = acc / S - (l1[j] if w[j] > 0.0 else -l1[j])
+        G[a, a] += l2[j]
+        trace += G[a, a]
+    # a small ridge keeps the factorization defined on rank-deficient supports; one step of
+    # iterative refinement with the exact G removes its bias where G is only ill-conditioned
+    for a in range(m):
+        G[a, a] += NEWTON_RIDGE * trace
+    Lc, ok = cholesky(G)
+    if not ok:
+        return False
+    sol = cho_solve(Lc, rhs, m)
+    for a in range(m):
+        G[a, a] -= NEWTON_RIDGE * trace
+    res = np.empty(m)
+    for a in range(m):
+        acc = rhs[a]
+        for c in range(m):
+            acc -= G[a, c] * sol[c]
+        res[a] = acc
+    corr = cho_solve(Lc, res, m)
+    for a in range(m):
+        sol[a] += corr[a]
+    step = 1.0
+    first = -1
+    for a in range(m):
+        wj = w[ws[support[a]]]
+        if (wj > 0.0 and sol[a] <= 0.0) or (wj < 0.0 and sol[a] >= 0.0):
+            t = wj / (wj - sol[a])
+            if t < step:
+                step = t
+                first = a
+    for k in range(ws.shape[0]):
+        out[k] = w[ws[k]]
+    for a in range(m):
+        wj = w[ws[support[a]]]
+        out[support[a]] = wj + step * (sol[a] - wj)
+    if first >= 0:
+        out[support[first]] = 0.0
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _support_changed(ws, w, signs):
+    """Whether the signs of ``w`` on ``ws`` differ from ``signs`` (which is then updated)."""
+    changed = False
+    for k in range(ws.shape[0]):
+        wj = w[ws[k]]
+        sg = 1 if wj > 0.0 else (-1 if wj < 0.0 else 0)
+        if sg != signs[k]:
+            changed = True
+            signs[k] = sg
+    return changed
+
+
+@njit(cache=True, nogil=True)
+def _working_set_gap(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, z, mu, sd, S,
+                     l1, l2, positive, w, c_ws):
+    """Duality gap of the problem restricted to ``ws`` (``c_ws`` is a work buffer)."""
+    _correlations(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd, S, c_ws)
+    rdr, rdz = _residual_stats(r, s, z, d, unit_d)
+    _, gap_in, _ = _quadratic_gap(ws, c_ws, w, rdr, rdr, rdz, S, l1, l2, positive)
+    return gap_in
+
+
+@njit(cache=True, nogil=True)
+def _support_positions(ws, w):
+    """Positions ``k`` in ``ws`` where ``w[ws[k]]`` is non-zero."""
+    n_sup = 0
+    for k in range(ws.shape[0]):
+        if w[ws[k]] != 0.0:
+            n_sup += 1
+    support = np.empty(n_sup, dtype=np.int64)
+    n_sup = 0
+    for k in range(ws.shape[0]):
+        if w[ws[k]] != 0.0:
+            support[n_sup] = k
+            n_sup += 1
+    return support
+
+
+@njit(cache=True, nogil=True)
 def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd, lips, normx,
                   l1, l2, positive, w, r, s, screened, max_epochs, tol_abs, p0, use_screening,
-                  use_anderson):
+                  accelerate):
     """Working-set coordinate descent on the centred weighted elastic net (module docstring).
 
     ``w`` (coefficients), ``r`` (stored residual ``z - X w``) and ``screened`` are updated in
     place (they are the caller's work buffers). ``lips[j] = ||X~_j||_d^2 / S`` and
-    ``normx[j] = ||X~_j||_d``. Returns ``(s, n_epochs, gap, primal, converged)``.
+    ``normx[j] = ||X~_j||_d``. ``accelerate`` turns on the Anderson and Newton steps.
+    Returns ``(s, n_epochs, gap, primal, converged)``.
     """
+    n_samples = r.shape[0]
     n_epochs = 0
     converged = False
     r_acc = np.empty_like(r)
     unpen, XU = _unpenalized_columns(Xd, data, indices, indptr, is_sparse, r.shape[0], l1, l2,
                                      lips, mu)
     r_dual = np.empty_like(r)
+    col = np.empty_like(r)
     while True:
         # outer iteration: correlations of every candidate in one (parallel) pass, the gap
         cand = _candidates(screened)
@@ -389,8 +522,13 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                               use_screening, screened, p0)
         # inner iterations on the working set, until its own gap is below tol_in
         tol_in = INNER_TOL_RATIO * gap
-        hist = np.empty((ANDERSON_K + 1, ws.shape[0]))
-        c_ws = np.empty(ws.shape[0])
+        m = ws.shape[0]
+        hist = np.empty((ANDERSON_K + 1, m))
+        c_ws = np.empty(m)
+        w_cand = np.empty(m)
+        signs = np.zeros(m, dtype=np.int8)
+        epoch_work = pass_work(indptr, is_sparse, n_samples, ws)
+        work_since_newton = 0
         n_hist = 0
         epoch_in = 0
         while n_epochs < max_epochs:
@@ -398,20 +536,39 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                           lips, l1, l2, positive, w)
             n_epochs += 1
             epoch_in += 1
-            if use_anderson:
-                for k in range(ws.shape[0]):
+            work_since_newton += epoch_work
+            if accelerate:
+                for k in range(m):
                     hist[n_hist, k] = w[ws[k]]
                 n_hist += 1
                 if n_hist == ANDERSON_K + 1:
                     n_hist = 0
-                    s = _anderson_step(Xd, data, indices, indptr, is_sparse, ws, hist, z, d,
-                                       unit_d, r, s, mu, S, l1, l2, positive, w, r_acc)
-            if epoch_in % GAP_CHECK_EVERY == 0:
-                _correlations(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu,
-                              sd, S, c_ws)
-                rdr, rdz = _residual_stats(r, s, z, d, unit_d)
-                _, gap_in, _ = _quadratic_gap(ws, c_ws, w, rdr, rdr, rdz, S, l1, l2,
-                                              positive)
+                    if _anderson_point(hist, positive, w_cand):
+                        s = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z,
+                                            d, unit_d, r, s, mu, S, l1, l2, w, r_acc)
+            if epoch_in % GAP_CHECK_EVERY != 0:
+                continue
+            gap_in = _working_set_gap(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r,
+                                      s, z, mu, sd, S, l1, l2, positive, w, c_ws)
+            if gap_in <= tol_in:
+                break
+            # Newton step on the support once its signs stop changing, at most as often as
+            # its cost (Gram matrix and Cholesky) is matched by the epochs run since
+            if _support_changed(ws, w, signs) or not accelerate:
+                continue
+            support = _support_positions(ws, w)
+            n_sup = support.shape[0]
+            newton_work = n_sup * (n_samples + pass_work(indptr, is_sparse, n_samples,
+                                                         ws[support])) + n_sup ** 3 // 3
+            if n_sup == 0 or work_since_newton < newton_work:
+                continue
+            work_since_newton = 0
+            if _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d, unit_d, S,
+                             mu, l1, l2, w, col, w_cand):
+                s = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z, d,
+                                    unit_d, r, s, mu, S, l1, l2, w, r_acc)
+                gap_in = _working_set_gap(Xd, data, indices, indptr, is_sparse, ws, d, unit_d,
+                                          r, s, z, mu, sd, S, l1, l2, positive, w, c_ws)
                 if gap_in <= tol_in:
                     break
     return s, n_epochs, gap, primal, converged
@@ -513,7 +670,8 @@ def logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1, l2, 
     for i in range(n_samples):
         theta[i] = d[i] * y[i] * p[i] / S
     cols = np.arange(n_features)
-    xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, theta, theta, True, c)
+    xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, theta, theta,
+                    bool(True), c)  # noqa: UP018 (see logistic_prox_newton)
     primal = logistic_loss(eta, y, d, S) + penalty_value(w, l1, l2)
     scale = _dual_scale(cols, c, l1, l2, positive)
     dual = 0.0
@@ -535,6 +693,8 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
     :func:`enet_ws_solve` (Hessian weights, intercept by centering), then backtracks on the
     true objective (Armijo). Returns ``(b, n_newton, n_epochs, gap, converged)``.
     """
+    # Flags go to the shared kernels as bool(...), not as literals: numba compiles a separate
+    # copy of a kernel for each literal argument value, on top of the one the estimators use.
     n_samples = y.shape[0]
     n_features = w.shape[0]
     eta = np.empty(n_samples)
@@ -578,8 +738,8 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
             curv = max(sig * (1.0 - sig), 1e-10)
             h[i] = d[i] * curv
             z[i] = eta[i] + (y[i] * sig / curv if d[i] != 0.0 else 0.0)
-        sd = column_stats(Xd, data, indices, indptr, is_sparse, n_features, h, False,
-                          fit_intercept, S, mu, lips, normx)
+        sd = column_stats(Xd, data, indices, indptr, is_sparse, n_features, h,
+                          bool(False), fit_intercept, S, mu, lips, normx)  # noqa: UP018
         zbar = 0.0
         if fit_intercept:
             for i in range(n_samples):
@@ -596,9 +756,9 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
         screened = np.zeros(n_features, dtype=np.bool_)
         tol_sub = max(INNER_TOL_RATIO * gap, 0.1 * tol_abs)
         s_new, ep, _, _, _ = enet_ws_solve(
-            Xd, data, indices, indptr, is_sparse, z, h, False, S, mu, sd, lips, normx, l1, l2,
-            positive, w_new, r, s0, screened, max_epochs - total_epochs, tol_sub, p0, True,
-            True)
+            Xd, data, indices, indptr, is_sparse, z, h, bool(False),  # noqa: UP018
+            S, mu, sd, lips, normx, l1, l2, positive, w_new, r, s0, screened,
+            max_epochs - total_epochs, tol_sub, p0, bool(True), bool(True))  # noqa: UP018
         total_epochs += ep
         b_new = zbar - s_new if fit_intercept else 0.0
         # direction and Armijo backtracking on the true objective

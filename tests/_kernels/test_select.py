@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from skreg._kernels.select import kth_smallest, smallest_k_indices, solve_spd, weighted_median
+from skreg._kernels.select import (
+    cholesky,
+    kth_smallest,
+    smallest_k_indices,
+    solve_spd,
+    weighted_median,
+)
 
 
 def _reference_smallest_k(values, items, k):
@@ -123,6 +129,20 @@ def test_solve_spd_reports_not_positive_definite(G):
     x, ok = solve_spd(G, np.ones(G.shape[0]))
     assert not ok
     assert x.shape == (G.shape[0],)
+    _, ok = cholesky(G)
+    assert not ok
+
+
+@pytest.mark.parametrize("m", [1, 4, 9])
+def test_cholesky_matches_numpy(m):
+    rng = np.random.default_rng(m)
+    A = rng.standard_normal((m + 2, m))
+    G = A.T @ A + 0.01 * np.eye(m)
+    G0 = G.copy()
+    L, ok = cholesky(G)
+    assert ok
+    np.testing.assert_allclose(L, np.linalg.cholesky(G), rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(G, G0)
 
 
 # --------------------------------------------------------------------------------------------
