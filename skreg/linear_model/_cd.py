@@ -45,6 +45,7 @@ ANDERSON_K = 5
 GAP_CHECK_EVERY = 10
 INNER_TOL_RATIO = 0.3
 NEWTON_RIDGE = 1e-11
+NEWTON_MAX_SUPPORT = 2000  # larger supports: no Gram matrix (32 MB at this size)
 
 
 @njit(cache=True, nogil=True)
@@ -554,13 +555,15 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                 break
             # Newton step on the support once its signs stop changing, at most as often as
             # its cost (Gram matrix and Cholesky) is matched by the epochs run since
-            if _support_changed(ws, w, signs) or not accelerate:
+            if not accelerate or _support_changed(ws, w, signs):
                 continue
             support = _support_positions(ws, w)
             n_sup = support.shape[0]
+            if n_sup == 0 or n_sup > NEWTON_MAX_SUPPORT:
+                continue
             newton_work = n_sup * (n_samples + pass_work(indptr, is_sparse, n_samples,
                                                          ws[support])) + n_sup ** 3 // 3
-            if n_sup == 0 or work_since_newton < newton_work:
+            if work_since_newton < newton_work:
                 continue
             work_since_newton = 0
             if _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d, unit_d, S,
@@ -671,7 +674,7 @@ def logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1, l2, 
         theta[i] = d[i] * y[i] * p[i] / S
     cols = np.arange(n_features)
     xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, theta, theta,
-                    bool(True), c)  # noqa: UP018 (see logistic_prox_newton)
+                    bool(True), c)  # noqa: UP018 (a literal would compile another copy)
     primal = logistic_loss(eta, y, d, S) + penalty_value(w, l1, l2)
     scale = _dual_scale(cols, c, l1, l2, positive)
     dual = 0.0
@@ -685,6 +688,87 @@ def logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1, l2, 
 
 
 @njit(cache=True, nogil=True)
+def _newton_weights(y, d, eta, h, z):
+    """Hessian weights ``h`` and working response ``z`` of the logistic loss at ``eta``."""
+    for i in range(y.shape[0]):
+        sig = _sigmoid(-y[i] * eta[i])
+        curv = max(sig * (1.0 - sig), 1e-10)
+        h[i] = d[i] * curv
+        z[i] = eta[i] + (y[i] * sig / curv if d[i] != 0.0 else 0.0)
+
+
+@njit(cache=True, nogil=True)
+def _working_residual(h, sd, fit_intercept, eta, b, mu, w, z, r):
+    """Centre ``z`` (h-weighted, with an intercept) and set ``r = z - X w``, as
+    :func:`enet_ws_solve` stores it; returns ``(zbar, mu^T w)``."""
+    zbar = 0.0
+    if fit_intercept:
+        for i in range(z.shape[0]):
+            zbar += h[i] * z[i]
+        zbar /= sd
+    for i in range(z.shape[0]):
+        z[i] -= zbar
+        r[i] = z[i] - (eta[i] - b)  # X w = eta - b
+    s0 = 0.0
+    for j in range(w.shape[0]):
+        s0 += mu[j] * w[j]
+    return zbar, s0
+
+
+@njit(cache=True, nogil=True)
+def _logistic_step(Xd, data, indices, indptr, is_sparse, y, d, S, fit_intercept, l1, l2,
+                   positive, w, w_new, b, b_new, eta, theta, c, primal, gap):
+    """Armijo backtracking from ``(w, b)`` toward the Newton point ``(w_new, b_new)``.
+
+    ``w`` and ``eta = X w + b`` are updated in place; ``theta`` holds minus the loss
+    gradient at ``eta`` (from :func:`logistic_gap`), ``primal`` and ``gap`` the objective and
+    gap there. Returns ``(b, decrease, stop)``: ``decrease`` is the directional derivative of
+    the objective along the step, ``stop`` that no step lowers the objective or the gap.
+    """
+    n_samples = eta.shape[0]
+    n_features = w.shape[0]
+    deta = np.zeros(n_samples)
+    for j in range(n_features):
+        dw = w_new[j] - w[j]
+        if dw != 0.0:
+            col_axpy(Xd, data, indices, indptr, is_sparse, j, dw, deta)
+    db = b_new - b
+    decrease = 0.0
+    for i in range(n_samples):
+        deta[i] += db
+        decrease -= theta[i] * deta[i]  # gradient of the loss along the direction
+    decrease += penalty_value(w_new, l1, l2) - penalty_value(w, l1, l2)
+    w_try = np.empty(n_features)
+    eta_try = np.empty(n_samples)
+    step = 1.0
+    accepted = False
+    f_try = primal
+    for _ in range(30):
+        for i in range(n_samples):
+            eta_try[i] = eta[i] + step * deta[i]
+        for j in range(n_features):
+            w_try[j] = w[j] + step * (w_new[j] - w[j])
+        f_try = logistic_loss(eta_try, y, d, S) + penalty_value(w_try, l1, l2)
+        if f_try <= primal + 1e-4 * step * min(decrease, 0.0):
+            accepted = True
+            break
+        step *= 0.5
+    if not accepted or f_try >= primal - 1e-15 * abs(primal):
+        # No representable decrease of the objective is left: near the optimum the full
+        # Newton step is still the best move, keep it only if it lowers the duality gap.
+        for i in range(n_samples):
+            eta_try[i] = eta[i] + deta[i]
+        _, gap_full = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta_try,
+                                   w_new, l1, l2, positive, fit_intercept, theta, c)
+        if not gap_full < gap:
+            return b, decrease, True
+        step = 1.0
+        copy_into(w_new, w_try)
+    copy_into(eta_try, eta)
+    copy_into(w_try, w)
+    return b + step * db, decrease, False
+
+
 def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_intercept, l1, l2,
                          positive, w, b, max_newton, max_epochs, tol_abs, p0):
     """Prox-Newton for the penalized logistic loss; ``w`` is updated in place.
@@ -692,13 +776,18 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
     Each step minimizes the second-order model of the loss plus the exact penalty with
     :func:`enet_ws_solve` (Hessian weights, intercept by centering), then backtracks on the
     true objective (Armijo). Returns ``(b, n_newton, n_epochs, gap, converged)``.
+
+    The Newton loop itself is Python (a few to a few tens of steps, each a handful of kernel
+    calls): compiled, it would carry its own copy of :func:`enet_ws_solve` and everything it
+    calls, several seconds of compilation on first use on top of the Lasso's.
     """
-    # Flags go to the shared kernels as bool(...), not as literals: numba compiles a separate
-    # copy of a kernel for each literal argument value, on top of the one the estimators use.
+    parts = (Xd, data, indices, indptr, is_sparse)
+    fit_intercept = bool(fit_intercept)
+    positive = bool(positive)
     n_samples = y.shape[0]
     n_features = w.shape[0]
     eta = np.empty(n_samples)
-    matvec(Xd, data, indices, indptr, is_sparse, n_samples, w, eta)
+    matvec(*parts, n_samples, w, eta)
     eta += b
     theta = np.empty(n_samples)
     c = np.empty(n_features)
@@ -709,100 +798,38 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
     lips = np.empty(n_features)
     normx = np.empty(n_features)
     w_new = np.empty(n_features)
-    w_try = np.empty(n_features)
-    deta = np.empty(n_samples)
-    eta_try = np.empty(n_samples)
     total_epochs = 0
     gap = np.inf
     converged = False
     # The logistic dual cannot enforce X_j^T theta = 0 for unpenalized features (l1 = l2 = 0),
     # so with such features the gap alone does not certify: the decrease predicted by the last
     # Newton model (which handles them exactly) must also be below the tolerance.
-    has_unpenalized = False
-    for j in range(n_features):
-        if l1[j] == 0.0 and l2[j] == 0.0:
-            has_unpenalized = True
+    has_unpenalized = bool(np.any((l1 == 0.0) & (l2 == 0.0)))
     model_decrease = np.inf if has_unpenalized else 0.0
     it = 0
     for it in range(max_newton + 1):
-        primal, gap = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta, w, l1,
-                                   l2, positive, fit_intercept, theta, c)
+        primal, gap = logistic_gap(*parts, y, d, S, eta, w, l1, l2, positive, fit_intercept,
+                                   theta, c)
         if gap <= tol_abs and model_decrease <= tol_abs:
             converged = True
             break
         if it == max_newton or total_epochs >= max_epochs:
             break
-        # second-order model: weights h and working response z
-        for i in range(n_samples):
-            sig = _sigmoid(-y[i] * eta[i])
-            curv = max(sig * (1.0 - sig), 1e-10)
-            h[i] = d[i] * curv
-            z[i] = eta[i] + (y[i] * sig / curv if d[i] != 0.0 else 0.0)
-        sd = column_stats(Xd, data, indices, indptr, is_sparse, n_features, h,
-                          bool(False), fit_intercept, S, mu, lips, normx)  # noqa: UP018
-        zbar = 0.0
-        if fit_intercept:
-            for i in range(n_samples):
-                zbar += h[i] * z[i]
-            zbar /= sd
-        # stored residual r = (z - zbar) - X w, with X w = eta - b
-        for i in range(n_samples):
-            z[i] -= zbar
-            r[i] = z[i] - (eta[i] - b)
-        s0 = 0.0
-        for j in range(n_features):
-            s0 += mu[j] * w[j]
-        copy_into(w, w_new)
+        _newton_weights(y, d, eta, h, z)
+        sd = column_stats(*parts, n_features, h, False, fit_intercept, S, mu, lips, normx)
+        zbar, s0 = _working_residual(h, sd, fit_intercept, eta, b, mu, w, z, r)
+        w_new[:] = w
         screened = np.zeros(n_features, dtype=np.bool_)
         tol_sub = max(INNER_TOL_RATIO * gap, 0.1 * tol_abs)
         s_new, ep, _, _, _ = enet_ws_solve(
-            Xd, data, indices, indptr, is_sparse, z, h, bool(False),  # noqa: UP018
-            S, mu, sd, lips, normx, l1, l2, positive, w_new, r, s0, screened,
-            max_epochs - total_epochs, tol_sub, p0, bool(True), bool(True))  # noqa: UP018
-        total_epochs += ep
+            *parts, z, h, False, S, mu, sd, lips, normx, l1, l2, positive, w_new, r, s0,
+            screened, max_epochs - total_epochs, tol_sub, p0, True, True)
+        total_epochs += int(ep)
         b_new = zbar - s_new if fit_intercept else 0.0
-        # direction and Armijo backtracking on the true objective
-        for i in range(n_samples):
-            deta[i] = 0.0
-        for j in range(n_features):
-            dw = w_new[j] - w[j]
-            if dw != 0.0:
-                col_axpy(Xd, data, indices, indptr, is_sparse, j, dw, deta)
-        db = b_new - b
-        decrease = 0.0
-        for i in range(n_samples):
-            deta[i] += db
-            decrease -= theta[i] * deta[i]  # gradient of the loss along the direction
-        pen_old = penalty_value(w, l1, l2)
-        decrease += penalty_value(w_new, l1, l2) - pen_old
+        b, decrease, stop = _logistic_step(*parts, y, d, S, fit_intercept, l1, l2, positive, w,
+                                           w_new, b, b_new, eta, theta, c, primal, gap)
         if has_unpenalized:
             model_decrease = abs(decrease)
-        f_old = primal
-        step = 1.0
-        accepted = False
-        f_try = f_old
-        for _ in range(30):
-            for i in range(n_samples):
-                eta_try[i] = eta[i] + step * deta[i]
-            for j in range(n_features):
-                w_try[j] = w[j] + step * (w_new[j] - w[j])
-            f_try = logistic_loss(eta_try, y, d, S) + penalty_value(w_try, l1, l2)
-            if f_try <= f_old + 1e-4 * step * min(decrease, 0.0):
-                accepted = True
-                break
-            step *= 0.5
-        if not accepted or f_try >= f_old - 1e-15 * abs(f_old):
-            # No representable decrease of the objective is left: near the optimum the full
-            # Newton step is still the best move, keep it only if it lowers the duality gap.
-            for i in range(n_samples):
-                eta_try[i] = eta[i] + deta[i]
-            _, gap_full = logistic_gap(Xd, data, indices, indptr, is_sparse, y, d, S, eta_try,
-                                       w_new, l1, l2, positive, fit_intercept, theta, c)
-            if not gap_full < gap:
-                break
-            step = 1.0
-            copy_into(w_new, w_try)
-        copy_into(eta_try, eta)
-        copy_into(w_try, w)
-        b += step * db
+        if stop:
+            break
     return b, it, total_epochs, gap, converged
