@@ -210,7 +210,8 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
         grids = np.stack([_grid(self, problem.alpha_max(r)) for r in ratios])
 
         def make_solvers(X_train, y_train, sw_train):
-            fold = QuadraticProblem(X_train, y_train, sw_train, self.fit_intercept)
+            fold = QuadraticProblem(X_train, y_train, sw_train, self.fit_intercept,
+                                    compress=True)
             return [enet_solver(fold, l1_ratio=r, positive=self.positive,
                                 max_iter=self.max_iter, tol=self.tol) for r in ratios]
 

@@ -176,7 +176,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     check_scalar(l1_ratio, "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
     X, y, sw, v, coef_init = _path_inputs(X, y, sample_weight, weights, coef_init, max_iter,
                                           tol)
-    problem = QuadraticProblem(X, y, sw, fit_intercept)
+    problem = QuadraticProblem(X, y, sw, fit_intercept, compress=True)
     if alphas is None:
         alphas = alpha_grid(problem.alpha_max(l1_ratio, v), eps, n_alphas)
     else:

@@ -8,6 +8,9 @@ and solves for many alphas with warm starts.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from scipy.linalg.blas import dsyrk
 
 from .._config import _numba_threads
 from .._kernels.linalg import matvec, xt_dot_weighted
@@ -15,6 +18,15 @@ from .._validation import csc_parts
 from ._cd import column_stats, enet_ws_solve
 
 DEFAULT_P0 = 10
+# Paths and CV folds solve on the compressed design (see QuadraticProblem) when n_samples is at
+# least this many times n_features, and n_features is at most COMPRESS_MAX_FEATURES (the Gram
+# matrix is n_features^2 doubles: 32 MB at 2000).
+COMPRESS_MIN_RATIO = 2
+COMPRESS_MAX_FEATURES = 2000
+# Below this relative tolerance the rounding of the Gram matrix (about eps * cond(X)^2 of the
+# objective) could exceed the gap asked for: such solves run on X itself.
+COMPRESS_MIN_TOL = 1e-10
+GRAM_BLOCK_ROWS = 8192
 
 
 @dataclass(frozen=True)
@@ -50,9 +62,18 @@ class QuadraticProblem:
     y : ndarray of shape (n_samples,), float64.
     sample_weight : ndarray of shape (n_samples,), validated (non-negative, positive sum).
     fit_intercept : bool
+    compress : bool, default=False
+        Solve on a compressed design when it pays (paths and CV folds, which solve many
+        penalties on one problem): with ``n_samples >= COMPRESS_MIN_RATIO * n_features``, the
+        Gram matrix ``G = X~^T D X~ / S`` is factored once as ``G = R^T R`` and every solve
+        runs on the ``n_features``-row design ``R`` and response ``z_c`` with
+        ``R^T z_c = X~^T D z / S``, for which ``1/2 ||z_c - R w||^2`` equals the datafit up to
+        a constant. Coordinate updates then cost ``O(n_features)`` instead of
+        ``O(n_samples)``, and the duality gap of the compressed problem bounds the same
+        suboptimality.
     """
 
-    def __init__(self, X, y, sample_weight, fit_intercept):
+    def __init__(self, X, y, sample_weight, fit_intercept, compress=False):
         self.parts = csc_parts(X)
         self.n_samples, self.n_features = X.shape
         self.fit_intercept = bool(fit_intercept)
@@ -73,6 +94,28 @@ class QuadraticProblem:
             # relative tolerance must not try to fit; every alpha gives w = 0.
             self.z[:] = 0.0
         self.null_objective = 0.5 * float(self.d @ (self.z * self.z)) / self.S
+        self._X = X
+        self._compressed = None
+        self.compress = (bool(compress)
+                         and self.n_samples >= COMPRESS_MIN_RATIO * self.n_features
+                         and self.n_features <= COMPRESS_MAX_FEATURES)
+
+    def _compressed_problem(self):
+        """``(parts, z_c, lips, normx)`` of the compressed design ``R`` (built once)."""
+        if self._compressed is None:
+            R, zc = _gram_factor(self._X, self.d, self.S, self.mu, self.sd, self.z)
+            k, p = R.shape
+            lips = np.empty(p)
+            normx = np.empty(p)
+            ones = np.ones(k)
+            with _numba_threads():
+                column_stats(*csc_parts(R), p, ones, True, False, 1.0, np.zeros(p), lips,
+                             normx)
+            # columns constant after centering stay fixed, as on X (R keeps rounding there)
+            lips[self.lips == 0.0] = 0.0
+            normx[self.lips == 0.0] = 0.0
+            self._compressed = (csc_parts(R), np.ascontiguousarray(zc), lips, normx)
+        return self._compressed
 
     def correlations(self, coef=None):
         """``X~^T (sw * r) / S`` with ``r = z - X~ coef``: minus the datafit gradient."""
@@ -123,20 +166,25 @@ class QuadraticProblem:
 
     def _solve_levels(self, l1, l2, positive, coef_init, max_iter, tol, p0):
         w, _, s, n_epochs, gap, converged = self.run(l1, l2, positive, coef_init, max_iter,
-                                                     tol * self.null_objective, p0)
+                                                     tol * self.null_objective, p0,
+                                                     residual=False)
         intercept = self.y_offset - s if self.fit_intercept else 0.0
         return SolveResult(w, float(intercept), int(n_epochs), float(max(gap, 0.0)),
                            bool(converged))
 
-    def run(self, l1, l2, positive, coef_init, max_iter, tol_abs, p0=DEFAULT_P0):
+    def run(self, l1, l2, positive, coef_init, max_iter, tol_abs, p0=DEFAULT_P0,
+            residual=True):
         """The kernel on per-feature levels, to an absolute duality gap ``tol_abs``.
 
         Returns ``(w, r, s, n_epochs, gap, converged)``: the true centred residual is
-        ``r + s`` (see :mod:`._cd`).
+        ``r + s`` (see :mod:`._cd`). Without ``residual``, ``r`` may be None (a compressed
+        solve does not form it).
         """
         w = np.zeros(self.n_features) if coef_init is None else np.array(coef_init, dtype=float)
         if positive:
             np.maximum(w, 0.0, out=w)
+        if self.compress and tol_abs >= COMPRESS_MIN_TOL * self.null_objective:
+            return self._run_compressed(l1, l2, positive, w, max_iter, tol_abs, p0, residual)
         r = np.empty(self.n_samples)
         with _numba_threads():
             matvec(*self.parts, self.n_samples, w, r)
@@ -149,3 +197,73 @@ class QuadraticProblem:
                 self.normx, l1, l2, bool(positive), w, r, s0, screened, int(max_iter),
                 float(tol_abs), int(p0), True, True)
         return w, r, s, n_epochs, gap, converged
+
+    def _run_compressed(self, l1, l2, positive, w, max_iter, tol_abs, p0, residual):
+        """:meth:`run` on the compressed design (``compress``); same returns."""
+        parts, zc, lips, normx = self._compressed_problem()
+        k, p = zc.shape[0], self.n_features
+        rc = np.empty(k)
+        with _numba_threads():
+            matvec(*parts, k, w, rc)
+        rc = zc - rc
+        screened = np.zeros(p, dtype=np.bool_)
+        with _numba_threads():
+            _, n_epochs, gap, _, converged = enet_ws_solve(
+                *parts, zc, np.ones(k), True, 1.0, np.zeros(p), float(k), lips, normx, l1, l2,
+                bool(positive), w, rc, 0.0, screened, int(max_iter), float(tol_abs), int(p0),
+                True, True)
+        r = None
+        if residual:  # the residual of the original problem, at the solution
+            r = np.empty(self.n_samples)
+            with _numba_threads():
+                matvec(*self.parts, self.n_samples, w, r)
+            r = self.z - r
+        return w, r, float(self.mu @ w), n_epochs, gap, converged
+
+
+def _gram_factor(X, d, S, mu, sd, z):
+    """``(R, z_c)`` with ``R^T R = X~^T D X~ / S`` and ``R^T z_c = X~^T D z / S``.
+
+    ``X~ = X - 1 mu^T``; ``mu`` is the d-weighted column mean (or 0), so
+    ``X~^T D X~ = X^T D X - sd mu mu^T``. ``R`` is the upper Cholesky factor when ``G`` is
+    positive definite, otherwise ``Lambda_+^(1/2) V_+^T`` from its eigenvalues above rounding
+    (rank-deficient designs), so that ``1/2 ||z_c - R w||^2`` equals the datafit up to a
+    constant for every ``w`` in both cases (``X~^T D z`` lies in the range of ``G``).
+    """
+    p = X.shape[1]
+    if sp.issparse(X):
+        scaled = X.multiply((d / S)[:, None]).tocsc()
+        G = np.asarray((X.T @ scaled).toarray())
+        G = 0.5 * (G + G.T)
+        b = np.asarray(scaled.T @ z).ravel()
+        G -= (sd / S) * np.outer(mu, mu)
+    else:
+        # symmetric rank-k updates (half the work of a product), on X itself with unit
+        # weights, else on row blocks of sqrt(d / S) X (no full copy of X)
+        G = np.zeros((p, p), order="F")
+        b = X.T @ (d * z) / S
+        if np.all(d == d[0]):
+            G = dsyrk(d[0] / S, X, beta=0.0, c=G, trans=1, overwrite_c=True)
+        else:
+            root = np.sqrt(d / S)
+            for start in range(0, X.shape[0], GRAM_BLOCK_ROWS):
+                stop = start + GRAM_BLOCK_ROWS
+                block = np.multiply(X[start:stop], root[start:stop, None], order="F")
+                G = dsyrk(1.0, block, beta=1.0, c=G, trans=1, overwrite_c=True)
+        G = np.triu(G) + np.triu(G, 1).T  # dsyrk fills the upper triangle
+        G -= (sd / S) * np.outer(mu, mu)
+    b -= mu * (float(d @ z) / S)
+    floor = G.shape[0] * np.finfo(np.float64).eps * max(float(np.max(np.diag(G))), 0.0)
+    try:
+        R = scipy.linalg.cholesky(G, lower=False, check_finite=False)
+        if np.min(np.diag(R)) ** 2 > floor:  # not numerically singular
+            zc = scipy.linalg.solve_triangular(R, b, trans="T", check_finite=False)
+            return np.asfortranarray(R), zc
+    except np.linalg.LinAlgError:
+        pass
+    lam, V = np.linalg.eigh(G)
+    keep = lam > floor
+    root = np.sqrt(lam[keep])
+    R = root[:, None] * V[:, keep].T
+    zc = (V[:, keep].T @ b) / root
+    return np.asfortranarray(R), zc

@@ -1,0 +1,136 @@
+"""Tests of skreg/linear_model/_problem.py: the compressed (Gram-factor) solves of paths and
+CV folds must solve the same problem as the solves on X."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skreg.linear_model import _problem
+from skreg.linear_model._problem import QuadraticProblem, _gram_factor
+from skreg.reference import enet_duality_gap, enet_objective
+
+
+def _data(n=400, p=30, seed=0, rank_deficient=False, sparse=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X[rng.random(X.shape) < 0.6] = 0.0
+    if rank_deficient:
+        X[:, 3] = X[:, 2]  # duplicate column
+        X[:, 7] = 2.5  # constant column (zero once centred)
+    y = X[:, :5] @ np.array([2.0, -1.0, 1.5, 0.5, -2.0]) + rng.standard_normal(n) + 1.0
+    Xin = sp.csc_matrix(X) if sparse else np.asfortranarray(X)
+    return X, Xin, y
+
+
+def _weights(kind, n, rng):
+    return {"unit": np.ones(n), "constant": np.full(n, 2.5),
+            "random": rng.uniform(0.0, 2.0, n)}[kind]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weights", ["unit", "constant", "random"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("rank_deficient", [False, True])
+def test_gram_factor_reproduces_the_datafit(sparse, weights, fit_intercept, rank_deficient,
+                                            monkeypatch):
+    monkeypatch.setattr(_problem, "GRAM_BLOCK_ROWS", 64)  # several row blocks
+    X, Xin, y = _data(sparse=sparse, rank_deficient=rank_deficient)
+    n, p = X.shape
+    d = _weights(weights, n, np.random.default_rng(1))
+    S = d.sum()
+    mu = X.T @ d / S if fit_intercept else np.zeros(p)
+    z = y - (d @ y / S if fit_intercept else 0.0)
+    X0 = X.copy()
+    R, zc = _gram_factor(Xin, d, S, mu, S, z)
+    np.testing.assert_array_equal(X, X0)
+    Xc = X - mu
+    G = Xc.T @ (Xc * (d / S)[:, None])
+    np.testing.assert_allclose(R.T @ R, G, rtol=0, atol=1e-13 * np.abs(G).max())
+    np.testing.assert_allclose(R.T @ zc, Xc.T @ (d * z) / S, rtol=0, atol=1e-12)
+    expected_rank = p - (2 if fit_intercept else 1) if rank_deficient else p
+    assert R.shape == (expected_rank, p)
+    # the datafit up to a constant, at random points
+    rng = np.random.default_rng(2)
+    const = None
+    for _ in range(4):
+        w = rng.standard_normal(p)
+        full = 0.5 * d @ (z - Xc @ w) ** 2 / S
+        small = 0.5 * np.sum((zc - R @ w) ** 2)
+        const = full - small if const is None else const
+        assert full - small == pytest.approx(const, rel=1e-9, abs=1e-12)
+
+
+CASES = [
+    # (sparse, weights, fit_intercept, l1_ratio, positive, unpenalized)
+    (False, "unit", True, 1.0, False, False),
+    (False, "random", True, 0.5, False, False),
+    (False, "random", False, 1.0, True, False),
+    (False, "unit", True, 1.0, False, True),
+    (True, "unit", True, 1.0, False, False),
+    (True, "random", False, 0.7, False, True),
+]
+
+
+@pytest.mark.parametrize("sparse, weights, fit_intercept, l1_ratio, positive, unpenalized",
+                         CASES)
+@pytest.mark.parametrize("rank_deficient", [False, True])
+def test_compressed_solves_match_solves_on_X(sparse, weights, fit_intercept, l1_ratio,
+                                             positive, unpenalized, rank_deficient):
+    X, Xin, y = _data(sparse=sparse, rank_deficient=rank_deficient, seed=3)
+    n, p = X.shape
+    sw = _weights(weights, n, np.random.default_rng(4))
+    v = np.ones(p)
+    if unpenalized:
+        v[:3] = 0.0
+    compressed = QuadraticProblem(Xin, y, sw, fit_intercept, compress=True)
+    plain = QuadraticProblem(Xin, y, sw, fit_intercept)
+    assert compressed.compress and not plain.compress
+    amax = plain.alpha_max(l1_ratio, v)
+    coef = None
+    for ratio in (0.3, 0.03, 0.003):  # warm-started, as in a path
+        alpha = ratio * amax
+        a = compressed.solve(alpha, l1_ratio, v, positive, coef_init=coef, tol=1e-9)
+        b = plain.solve(alpha, l1_ratio, v, positive, tol=1e-9)
+        coef = a.coef
+        assert a.converged and b.converged
+        kw = dict(alpha=alpha, l1_ratio=l1_ratio, sample_weight=sw, weights=v)
+        f_a = enet_objective(X, y, a.coef, a.intercept, **kw)
+        f_b = enet_objective(X, y, b.coef, b.intercept, **kw)
+        assert f_a == pytest.approx(f_b, rel=1e-8)
+        # the reported gap is the gap of the original problem, up to rounding
+        gap = enet_duality_gap(X, y, a.coef, a.intercept, positive=positive,
+                               fit_intercept=fit_intercept, **kw)
+        assert a.dual_gap <= 1e-9 * compressed.null_objective
+        assert gap <= 1e-9 * compressed.null_objective + 1e-12 * f_a
+        if positive:
+            assert np.all(a.coef >= 0)
+        assert a.coef[7] == 0.0 or not rank_deficient or not fit_intercept
+
+
+def test_compression_only_where_it_pays_and_tolerances_allow():
+    _, Xin, y = _data(n=50, p=30)
+    assert not QuadraticProblem(Xin, y, np.ones(50), True, compress=True).compress  # n < 2 p
+    _, Xin, y = _data(n=400, p=30)
+    problem = QuadraticProblem(Xin, y, np.ones(400), True, compress=True)
+    assert problem.compress
+    alpha = 0.01 * problem.alpha_max()
+    problem.solve(alpha, tol=1e-12)  # below COMPRESS_MIN_TOL: on X, no Gram matrix formed
+    assert problem._compressed is None
+    problem.solve(alpha, tol=1e-6)
+    assert problem._compressed is not None
+
+
+def test_path_on_a_tall_design_matches_sklearn():
+    from sklearn.linear_model import lasso_path as sk_lasso_path
+
+    from skreg.linear_model import lasso_path
+
+    X, Xin, y = _data(n=600, p=40, seed=5)
+    Xc = np.asfortranarray(X - X.mean(axis=0))
+    yc = y - y.mean()
+    # tol = COMPRESS_MIN_TOL: the smallest tolerance still solved on the compressed design
+    alphas, coefs, gaps = lasso_path(Xc, yc, n_alphas=20, eps=1e-3, tol=1e-10)
+    _, sk_coefs, _ = sk_lasso_path(Xc, yc, alphas=alphas, tol=1e-14, max_iter=100_000)
+    np.testing.assert_allclose(coefs, sk_coefs, rtol=0, atol=1e-5)
+    assert np.all(gaps <= 1e-10 * 0.5 * np.mean(yc ** 2))
