@@ -292,18 +292,23 @@ NEWTON_CASES = [
 ]
 
 
+def _newton_problem(kind, fit_intercept, weighted, seed, y_shift):
+    """``(X, y, sample_weight, kernel inputs)`` of a 40 x 15 problem."""
+    rng = np.random.default_rng(seed)
+    X = _design(kind, n=40, p=15, seed=seed)
+    y = rng.standard_normal(40) + y_shift
+    sw = rng.uniform(0.2, 2.0, 40) if weighted else None
+    return X, y, sw, _prepare(X, y, sw, fit_intercept)
+
+
 @pytest.mark.parametrize("kind, fit_intercept, weighted, l1_ratio", NEWTON_CASES)
 def test_newton_point_is_the_solution_once_the_signs_are_right(kind, fit_intercept, weighted,
                                                                 l1_ratio):
     """From any point with the optimum's signs, one Newton step lands on the optimum."""
-    rng = np.random.default_rng(11)
-    X = _design(kind, n=40, p=15, seed=11)
-    n, p = X.shape
-    y = rng.standard_normal(n) + 1.0
-    sw = rng.uniform(0.2, 2.0, n) if weighted else None
-    prep = _prepare(X, y, sw, fit_intercept)
-    corr = np.abs(prep["parts"][0].T @ (prep["d"] * prep["z"])) if kind == "dense" else \
-        np.abs(X.T @ (prep["d"] * prep["z"]))
+    X, y, sw, prep = _newton_problem(kind, fit_intercept, weighted, 11, 1.0)
+    rng = np.random.default_rng(12)
+    p = X.shape[1]
+    corr = np.abs(X.T @ (prep["d"] * prep["z"]))
     alpha = 0.2 * np.max(corr) / prep["S"] / l1_ratio  # a fifth of alpha_max
     opt = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-14,
                      max_iter=100_000).fit(X, y, sample_weight=sw)
@@ -340,12 +345,9 @@ def _objective(X, y, sw, fit_intercept, prep, w, alpha, l1_ratio):
 def test_newton_point_keeps_signs_and_lowers_the_objective(kind, fit_intercept, weighted,
                                                           l1_ratio):
     """From a point with wrong signs the step stops where the first coefficient reaches 0."""
-    rng = np.random.default_rng(5)
-    X = _design(kind, n=40, p=15, seed=5)
-    n, p = X.shape
-    y = rng.standard_normal(n)
-    sw = rng.uniform(0.2, 2.0, n) if weighted else None
-    prep = _prepare(X, y, sw, fit_intercept)
+    X, y, sw, prep = _newton_problem(kind, fit_intercept, weighted, 5, 0.0)
+    rng = np.random.default_rng(6)
+    p = X.shape[1]
     alpha = 0.05
     l1 = np.full(p, alpha * l1_ratio)
     l2 = np.full(p, alpha * (1.0 - l1_ratio))
