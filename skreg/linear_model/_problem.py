@@ -236,7 +236,6 @@ def _gram_factor(X, d, S, mu, sd, z):
         G = np.asarray((X.T @ scaled).toarray())
         G = 0.5 * (G + G.T)
         b = np.asarray(scaled.T @ z).ravel()
-        G -= (sd / S) * np.outer(mu, mu)
     else:
         # symmetric rank-k updates (half the work of a product), on X itself with unit
         # weights, else on row blocks of sqrt(d / S) X (no full copy of X)
@@ -251,7 +250,7 @@ def _gram_factor(X, d, S, mu, sd, z):
                 block = np.multiply(X[start:stop], root[start:stop, None], order="F")
                 G = dsyrk(1.0, block, beta=1.0, c=G, trans=1, overwrite_c=True)
         G = np.triu(G) + np.triu(G, 1).T  # dsyrk fills the upper triangle
-        G -= (sd / S) * np.outer(mu, mu)
+    G -= (sd / S) * np.outer(mu, mu)
     b -= mu * (float(d @ z) / S)
     floor = G.shape[0] * np.finfo(np.float64).eps * max(float(np.max(np.diag(G))), 0.0)
     try:
