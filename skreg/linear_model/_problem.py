@@ -105,16 +105,15 @@ class QuadraticProblem:
         if self._compressed is None:
             R, zc = _gram_factor(self._X, self.d, self.S, self.mu, self.sd, self.z)
             k, p = R.shape
+            parts = csc_parts(R)
             lips = np.empty(p)
             normx = np.empty(p)
-            ones = np.ones(k)
             with _numba_threads():
-                column_stats(*csc_parts(R), p, ones, True, False, 1.0, np.zeros(p), lips,
-                             normx)
+                column_stats(*parts, p, np.ones(k), True, False, 1.0, np.zeros(p), lips, normx)
             # columns constant after centering stay fixed, as on X (R keeps rounding there)
             lips[self.lips == 0.0] = 0.0
             normx[self.lips == 0.0] = 0.0
-            self._compressed = (csc_parts(R), np.ascontiguousarray(zc), lips, normx)
+            self._compressed = (parts, np.ascontiguousarray(zc), lips, normx)
         return self._compressed
 
     def correlations(self, coef=None):
