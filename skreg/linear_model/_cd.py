@@ -45,7 +45,9 @@ ANDERSON_K = 5
 GAP_CHECK_EVERY = 10
 INNER_TOL_RATIO = 0.3
 NEWTON_RIDGE = 1e-11
-NEWTON_MAX_SUPPORT = 2000  # larger supports: no Gram matrix (32 MB at this size)
+NEWTON_MAX_SUPPORT = 2000  # larger supports: conjugate gradients, no Gram matrix (32 MB here)
+CG_MIN_ITER = 5
+CG_KEEP_BUDGET = 0.5
 
 
 @njit(cache=True, nogil=True)
@@ -314,7 +316,8 @@ def _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive, use_s
 @njit(cache=True, nogil=True)
 def _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z, d, unit_d, r, s, mu,
                     S, l1, l2, w, r_acc):
-    """Move ``w`` on ``ws`` to ``w_cand`` if that lowers the objective; returns the shift.
+    """Move ``w`` on ``ws`` to ``w_cand`` if that lowers the objective; returns the shift and
+    whether ``w`` moved.
 
     ``w`` and ``r`` are updated in place when the candidate is accepted; ``r_acc`` is a work
     buffer.
@@ -337,11 +340,11 @@ def _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z, d, unit
         p_cur += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
         p_acc += l1[j] * abs(w_cand[k]) + 0.5 * l2[j] * w_cand[k] * w_cand[k]
     if p_acc >= p_cur:
-        return s
+        return s, False
     for k in range(m):
         w[ws[k]] = w_cand[k]
     copy_into(r_acc, r)
-    return s_acc
+    return s_acc, True
 
 
 @njit(cache=True, nogil=True)
@@ -420,23 +423,116 @@ def _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d, unit_
     corr = cho_solve(Lc, res, m)
     for a in range(m):
         sol[a] += corr[a]
+    _step_on_face(ws, support, w, sol, False, out)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _step_on_face(ws, support, w, sol, project, out):
+    """``out`` = ``w`` on ``ws``, moved toward ``sol`` on the support (positions ``support``).
+
+    Either stopped where the first coefficient reaches zero, which is set to 0 (a descent
+    step that only shrinks the support), or, with ``project``, moved the whole way with the
+    coefficients that change sign set to 0 (several leave at once; not always a descent).
+    """
+    m = support.shape[0]
     step = 1.0
     first = -1
-    for a in range(m):
-        wj = w[ws[support[a]]]
-        if (wj > 0.0 and sol[a] <= 0.0) or (wj < 0.0 and sol[a] >= 0.0):
-            t = wj / (wj - sol[a])
-            if t < step:
-                step = t
-                first = a
+    if not project:
+        for a in range(m):
+            wj = w[ws[support[a]]]
+            if (wj > 0.0 and sol[a] <= 0.0) or (wj < 0.0 and sol[a] >= 0.0):
+                t = wj / (wj - sol[a])
+                if t < step:
+                    step = t
+                    first = a
     for k in range(ws.shape[0]):
         out[k] = w[ws[k]]
     for a in range(m):
         wj = w[ws[support[a]]]
-        out[support[a]] = wj + step * (sol[a] - wj)
+        if (wj > 0.0 and sol[a] <= 0.0) or (wj < 0.0 and sol[a] >= 0.0):
+            out[support[a]] = 0.0 if project else wj + step * (sol[a] - wj)
+        else:
+            out[support[a]] = wj + step * (sol[a] - wj)
     if first >= 0:
         out[support[first]] = 0.0
-    return True
+
+
+@njit(cache=True, nogil=True)
+def _face_hess_vec(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, S, mu, l2, ridge, v,
+                   q, out):
+    """``out = (X~_A^T D X~_A / S + diag(l2_A) + ridge I) v`` for the columns ``cols``
+    (``q`` is a work buffer, n_samples)."""
+    q[:] = 0.0
+    shift = 0.0
+    for a in range(cols.shape[0]):
+        if v[a] != 0.0:
+            col_axpy(Xd, data, indices, indptr, is_sparse, cols[a], v[a], q)
+            shift += mu[cols[a]] * v[a]
+    for i in range(q.shape[0]):
+        q[i] -= shift  # q = X~_A v, which is d-orthogonal to ones when centred
+    xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, q, unit_d, out)
+    for a in range(cols.shape[0]):
+        out[a] = out[a] / S + (l2[cols[a]] + ridge) * v[a]
+
+
+@njit(cache=True, nogil=True)
+def _face_cg_point(Xd, data, indices, indptr, is_sparse, ws, support, d, unit_d, r, s, S, mu,
+                   sd, lips, l1, l2, w, max_iter, col, sol):
+    """Matrix-free version of :func:`_newton_point` for supports too large for their Gram
+    matrix: at most ``max_iter`` conjugate-gradient iterations on the face's quadratic,
+    from ``w``, each two passes over the support's columns (one coordinate descent epoch's
+    work). CG contracts the error by about ``1 - 1/sqrt(kappa)`` per iteration where
+    cyclic coordinate descent gets ``1 - 1/kappa`` per epoch, which is what is left on an
+    ill-conditioned support whose signs have settled. The same small ridge as the
+    Cholesky step bounds the step along directions of zero curvature (p > n). ``sol``
+    receives the approximate minimizer on the support; returns False when CG did not move.
+    """
+    m = support.shape[0]
+    cols = np.empty(m, dtype=np.int64)
+    trace = 0.0
+    for a in range(m):
+        cols[a] = ws[support[a]]
+        trace += lips[cols[a]] + l2[cols[a]]
+    ridge = NEWTON_RIDGE * trace
+    # minus the gradient of the face's quadratic at w
+    res = np.empty(m)
+    _correlations(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, r, s, mu, sd, S, res)
+    for a in range(m):
+        j = cols[a]
+        res[a] -= (l1[j] if w[j] > 0.0 else -l1[j]) + l2[j] * w[j]
+    delta = np.zeros(m)
+    p = res.copy()
+    hp = np.empty(m)
+    rr = 0.0
+    for a in range(m):
+        rr += res[a] * res[a]
+    rr_stop = 1e-24 * rr
+    moved = False
+    for _ in range(max_iter):
+        if not rr > rr_stop:
+            break
+        _face_hess_vec(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, S, mu, l2, ridge,
+                       p, col, hp)
+        php = 0.0
+        for a in range(m):
+            php += p[a] * hp[a]
+        if not php > 0.0:
+            break
+        alpha = rr / php
+        rr_new = 0.0
+        for a in range(m):
+            delta[a] += alpha * p[a]
+            res[a] -= alpha * hp[a]
+            rr_new += res[a] * res[a]
+        moved = True
+        beta = rr_new / rr
+        rr = rr_new
+        for a in range(m):
+            p[a] = res[a] + beta * p[a]
+    for a in range(m):
+        sol[a] = w[cols[a]] + delta[a]
+    return moved
 
 
 @njit(cache=True, nogil=True)
@@ -528,6 +624,7 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
         c_ws = np.empty(m)
         w_cand = np.empty(m)
         signs = np.zeros(m, dtype=np.int8)
+        sol_face = np.empty(m)
         epoch_work = pass_work(indptr, is_sparse, n_samples, ws)
         work_since_newton = 0
         n_hist = 0
@@ -545,8 +642,8 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                 if n_hist == ANDERSON_K + 1:
                     n_hist = 0
                     if _anderson_point(hist, positive, w_cand):
-                        s = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z,
-                                            d, unit_d, r, s, mu, S, l1, l2, w, r_acc)
+                        s, _ = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand,
+                                               z, d, unit_d, r, s, mu, S, l1, l2, w, r_acc)
             if epoch_in % GAP_CHECK_EVERY != 0:
                 continue
             gap_in = _working_set_gap(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r,
@@ -555,25 +652,52 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                 break
             # Newton step on the support once its signs stop changing, at most as often as
             # its cost (Gram matrix and Cholesky) is matched by the epochs run since
-            if not accelerate or _support_changed(ws, w, signs):
+            if not accelerate:
                 continue
+            changed = _support_changed(ws, w, signs)
             support = _support_positions(ws, w)
             n_sup = support.shape[0]
-            if n_sup == 0 or n_sup > NEWTON_MAX_SUPPORT:
+            if n_sup == 0:
                 continue
-            newton_work = n_sup * (n_samples + pass_work(indptr, is_sparse, n_samples,
-                                                         ws[support])) + n_sup ** 3 // 3
-            if work_since_newton < newton_work:
-                continue
-            work_since_newton = 0
-            if _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d, unit_d, S,
-                             mu, l1, l2, w, col, w_cand):
-                s = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z, d,
-                                    unit_d, r, s, mu, S, l1, l2, w, r_acc)
-                gap_in = _working_set_gap(Xd, data, indices, indptr, is_sparse, ws, d, unit_d,
-                                          r, s, z, mu, sd, S, l1, l2, positive, w, c_ws)
-                if gap_in <= tol_in:
-                    break
+            support_work = pass_work(indptr, is_sparse, n_samples, ws[support])
+            if n_sup <= NEWTON_MAX_SUPPORT:
+                if changed:
+                    continue
+                newton_work = n_sup * (n_samples + support_work) + n_sup ** 3 // 3
+                if work_since_newton < newton_work:
+                    continue
+                work_since_newton = 0
+                if not _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d,
+                                     unit_d, S, mu, l1, l2, w, col, w_cand):
+                    continue
+                s, _ = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z, d,
+                                       unit_d, r, s, mu, S, l1, l2, w, r_acc)
+            else:
+                # as many CG iterations as the epochs run since pay for (two passes each);
+                # the projected step first (on a large support many coefficients leave at
+                # once), the truncated one if that does not lower the objective
+                n_cg = work_since_newton // (2 * support_work + 2 * n_samples)
+                if n_cg < CG_MIN_ITER:
+                    continue
+                if not _face_cg_point(Xd, data, indices, indptr, is_sparse, ws, support, d,
+                                      unit_d, r, s, S, mu, sd, lips, l1, l2, w, n_cg, col,
+                                      sol_face):
+                    work_since_newton = 0
+                    continue
+                _step_on_face(ws, support, w, sol_face, True, w_cand)
+                s, moved = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z,
+                                           d, unit_d, r, s, mu, S, l1, l2, w, r_acc)
+                if not moved:
+                    _step_on_face(ws, support, w, sol_face, False, w_cand)
+                    s, _ = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand,
+                                           z, d, unit_d, r, s, mu, S, l1, l2, w, r_acc)
+            gap_before = gap_in
+            gap_in = _working_set_gap(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r,
+                                      s, z, mu, sd, S, l1, l2, positive, w, c_ws)
+            if gap_in <= tol_in:
+                break
+            if not gap_in < CG_KEEP_BUDGET * gap_before:
+                work_since_newton = 0  # only a step that pays keeps its budget for the next
     return s, n_epochs, gap, primal, converged
 
 

@@ -13,7 +13,10 @@ from skreg._kernels.linalg import matvec
 from skreg._validation import csc_parts
 from skreg.linear_model import ElasticNet
 from skreg.linear_model._cd import (
+    NEWTON_MAX_SUPPORT,
+    _face_cg_point,
     _newton_point,
+    _step_on_face,
     column_stats,
     enet_ws_solve,
     logistic_gap,
@@ -391,6 +394,103 @@ def test_newton_point_on_a_rank_deficient_support():
         f_next = _objective(X, y, None, True, prep, w_next, alpha, 1.0)
         assert f_next < f_prev
         w, f_prev = w_next, f_next
+
+
+def _face_cg(prep, w, l1, l2, max_iter):
+    """``_face_cg_point`` over the whole feature set as working set; ``(moved, sol)``."""
+    parts, z = prep["parts"], prep["z"]
+    p = w.shape[0]
+    Xw = np.empty(z.shape[0])
+    matvec(*parts, z.shape[0], w, Xw)
+    r = z - Xw
+    support = np.flatnonzero(w)
+    sol = np.full(support.shape[0], np.nan)
+    col = np.empty(z.shape[0])
+    moved = _face_cg_point(*parts, np.arange(p), support, prep["d"], prep["unit_d"], r,
+                           float(prep["mu"] @ w), prep["S"], prep["mu"], prep["sd"],
+                           prep["lips"], l1, l2, w, max_iter, col, sol)
+    return moved, sol
+
+
+@pytest.mark.parametrize("kind, fit_intercept, weighted, l1_ratio", NEWTON_CASES)
+def test_face_cg_point_reaches_the_newton_point(kind, fit_intercept, weighted, l1_ratio):
+    """Run to convergence, the matrix-free step (used on supports too large for a Gram
+    matrix) is the Cholesky step; a few iterations already lower the face's quadratic."""
+    X, y, sw, prep = _newton_problem(kind, fit_intercept, weighted, 5, 0.0)
+    rng = np.random.default_rng(7)
+    p = X.shape[1]
+    alpha = 0.05
+    l1 = np.full(p, alpha * l1_ratio)
+    l2 = np.full(p, alpha * (1.0 - l1_ratio))
+    for _ in range(5):
+        w0 = rng.standard_normal(p)
+        w0[rng.random(p) < 0.3] = 0.0
+        w_before = w0.copy()
+        ok, newton = _newton(prep, w0, l1, l2)
+        moved, sol = _face_cg(prep, w0, l1, l2, 10 * p)
+        assert ok and moved
+        np.testing.assert_array_equal(w0, w_before)
+        out = np.full(p, np.nan)
+        _step_on_face(np.arange(p), np.flatnonzero(w0), w0, sol, False, out)
+        np.testing.assert_allclose(out, newton, rtol=1e-8, atol=1e-10)
+
+        full = w0.copy()
+        full[w0 != 0.0] = sol
+        _, sol2 = _face_cg(prep, w0, l1, l2, 2)
+        two = w0.copy()
+        two[w0 != 0.0] = sol2
+        # the face's quadratic (the l1 term with w0's signs), intercept eliminated
+        f_full, f_two, f_0 = (
+            _objective(X, y, sw, fit_intercept, prep, v, alpha, l1_ratio)
+            + np.sum(l1 * (np.sign(w0) * v - np.abs(v))) for v in (full, two, w0))
+        assert f_full <= f_two < f_0
+
+
+def test_projected_step_on_face():
+    """``project``: the whole step, with every coefficient that changes sign set to 0."""
+    w = np.array([1.0, -2.0, 0.0, 3.0, -1.0])
+    ws = np.array([0, 1, 2, 3, 4])
+    support = np.array([0, 1, 3, 4])
+    sol = np.array([-1.0, -1.0, 0.5, 2.0])  # 0 and 4 change sign
+    out = np.full(5, np.nan)
+    _step_on_face(ws, support, w, sol, True, out)
+    np.testing.assert_array_equal(out, [0.0, -1.0, 0.0, 0.5, 0.0])
+    out_t = np.full(5, np.nan)
+    _step_on_face(ws, support, w, sol, False, out_t)
+    # truncated where the first coefficient reaches zero: t = min(1/2, 1/3) = 1/3 (index 4)
+    t = 1.0 / 3.0
+    np.testing.assert_allclose(out_t, [1.0 - 2.0 * t, -2.0 + t, 0.0, 3.0 - 2.5 * t, 0.0])
+
+
+def test_conjugate_gradient_steps_on_a_large_sparse_support():
+    """A sparse problem whose support is larger than ``NEWTON_MAX_SUPPORT``: the solver
+    takes conjugate-gradient face steps, needs fewer epochs than coordinate descent
+    alone, and its duality gap (checked independently) is within tolerance."""
+    rng = np.random.default_rng(3)
+    n, p = 3000, 4000
+    X = sp.random(n, p, density=4e-3, format="csc", random_state=rng)
+    X.data = rng.standard_normal(X.data.shape[0])
+    X.sort_indices()
+    y = X[:, :300] @ rng.standard_normal(300) + 0.5 * rng.standard_normal(n)
+    prep = _prepare(X, y, None, True)
+    alpha = 2e-3 * np.max(np.abs(X.T @ prep["z"])) / n
+    l1 = np.full(p, alpha)
+    l2 = np.zeros(p)
+    null_objective = 0.5 * float(prep["z"] @ prep["z"]) / n
+    tol = 1e-7 * null_objective
+    epochs = {}
+    for accelerate in (False, True):
+        w = np.zeros(p)
+        r = prep["z"].copy()
+        screened = np.zeros(p, dtype=np.bool_)
+        s, epochs[accelerate], gap, _, converged = enet_ws_solve(
+            *prep["parts"], prep["z"], prep["d"], True, prep["S"], prep["mu"], prep["sd"],
+            prep["lips"], prep["normx"], l1, l2, False, w, r, 0.0, screened, 100_000, tol, P0,
+            True, accelerate)
+        assert converged
+        assert np.count_nonzero(w) > NEWTON_MAX_SUPPORT
+        assert enet_duality_gap(X, y, w, prep["y_offset"] - s, alpha=alpha) <= tol * 1.01
+    assert epochs[True] * 2 < epochs[False], epochs
 
 
 def test_newton_steps_end_the_slow_phase_of_coordinate_descent():
