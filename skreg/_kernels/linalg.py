@@ -81,10 +81,47 @@ def pass_work(indptr, is_sparse, n_samples, cols):
     return work
 
 
+@njit(cache=True, nogil=True, fastmath=REDUCE)
+def _xt_dot_weighted_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out,
+                           start, stop):
+    """``out[k] = X[:, cols[k]] @ (d * v)`` for ``start <= k < stop``.
+
+    The loops are written out here, not taken from :func:`col_dot_weighted`: on short
+    columns (tens of rows, or tens of stored entries) a call per column costs as much as the
+    column's arithmetic.
+    """
+    for k in range(start, stop):
+        j = cols[k]
+        acc = 0.0
+        if is_sparse:
+            if unit_d:
+                for t in range(indptr[j], indptr[j + 1]):
+                    acc += data[t] * v[indices[t]]
+            else:
+                for t in range(indptr[j], indptr[j + 1]):
+                    i = indices[t]
+                    acc += data[t] * d[i] * v[i]
+        elif unit_d:
+            for i in range(Xd.shape[0]):
+                acc += Xd[i, j] * v[i]
+        else:
+            for i in range(Xd.shape[0]):
+                acc += Xd[i, j] * d[i] * v[i]
+        out[k] = acc
+
+
+# a parallel pass splits its columns into this many blocks, one call each (several per
+# thread, so that columns of uneven cost still balance)
+PASS_BLOCKS = 256
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _xt_dot_weighted_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out):
-    for k in prange(cols.shape[0]):
-        out[k] = col_dot_weighted(Xd, data, indices, indptr, is_sparse, cols[k], d, v, unit_d)
+    m = cols.shape[0]
+    n_blocks = min(m, PASS_BLOCKS)
+    for b in prange(n_blocks):
+        _xt_dot_weighted_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out,
+                               b * m // n_blocks, (b + 1) * m // n_blocks)
 
 
 @njit(cache=True, nogil=True)
@@ -93,38 +130,42 @@ def xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, ou
     if pass_work(indptr, is_sparse, v.shape[0], cols) >= PARALLEL_MIN_WORK:
         _xt_dot_weighted_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out)
     else:
-        for k in range(cols.shape[0]):
-            out[k] = col_dot_weighted(Xd, data, indices, indptr, is_sparse, cols[k], d, v,
-                                      unit_d)
+        _xt_dot_weighted_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out,
+                               0, cols.shape[0])
 
 
 @njit(cache=True, nogil=True, fastmath=REDUCE)
-def col_moments(Xd, data, indices, indptr, is_sparse, j, d, unit_d):
-    """``(sum_i d_i X_ij, sum_i d_i X_ij^2)``."""
-    s1 = 0.0
-    s2 = 0.0
-    if is_sparse:
-        for k in range(indptr[j], indptr[j + 1]):
-            x = data[k]
-            dx = x if unit_d else d[indices[k]] * x
-            s1 += dx
-            s2 += dx * x
-    else:
-        for i in range(Xd.shape[0]):
-            x = Xd[i, j]
-            dx = x if unit_d else d[i] * x
-            s1 += dx
-            s2 += dx * x
-    return s1, s2
+def _col_moments_block(Xd, data, indices, indptr, is_sparse, d, unit_d, first, second, start,
+                       stop):
+    """``first[j] = sum_i d_i X_ij``, ``second[j] = sum_i d_i X_ij^2`` for
+    ``start <= j < stop`` (loops written out, as in :func:`_xt_dot_weighted_block`)."""
+    for j in range(start, stop):
+        s1 = 0.0
+        s2 = 0.0
+        if is_sparse:
+            for t in range(indptr[j], indptr[j + 1]):
+                x = data[t]
+                dx = x if unit_d else d[indices[t]] * x
+                s1 += dx
+                s2 += dx * x
+        else:
+            for i in range(Xd.shape[0]):
+                x = Xd[i, j]
+                dx = x if unit_d else d[i] * x
+                s1 += dx
+                s2 += dx * x
+        first[j] = s1
+        second[j] = s2
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _weighted_col_moments_parallel(Xd, data, indices, indptr, is_sparse, d, unit_d, first,
                                    second):
-    for j in prange(first.shape[0]):
-        # prange's index is unsigned: cast, so that col_moments compiles once
-        first[j], second[j] = col_moments(Xd, data, indices, indptr, is_sparse, np.int64(j), d,
-                                          unit_d)
+    m = first.shape[0]
+    n_blocks = min(m, PASS_BLOCKS)
+    for b in prange(n_blocks):
+        _col_moments_block(Xd, data, indices, indptr, is_sparse, d, unit_d, first, second,
+                           b * m // n_blocks, (b + 1) * m // n_blocks)
 
 
 @njit(cache=True, nogil=True)
@@ -139,9 +180,8 @@ def weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, un
         _weighted_col_moments_parallel(Xd, data, indices, indptr, is_sparse, d, unit_d, first,
                                        second)
     else:
-        for j in range(n_features):
-            first[j], second[j] = col_moments(Xd, data, indices, indptr, is_sparse, j, d,
-                                              unit_d)
+        _col_moments_block(Xd, data, indices, indptr, is_sparse, d, unit_d, first, second, 0,
+                           n_features)
 
 
 def xt_dot(Xd, data, indices, indptr, is_sparse, v):

@@ -3,7 +3,7 @@
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def soft_threshold(x, t):
     """Soft thresholding ``sign(x) * max(|x| - t, 0)``."""
     if x > t:
@@ -13,7 +13,7 @@ def soft_threshold(x, t):
     return 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def enet_coordinate(u, L, l1, l2, positive):
     """Minimizer of ``L/2 t^2 - u t + l1 |t| + l2/2 t^2`` (over ``t >= 0`` if ``positive``).
 

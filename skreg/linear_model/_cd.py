@@ -210,22 +210,46 @@ def _correlations(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, r, s, m
         out[k] = (out[k] + s * mu[cols[k]] * sd) / S
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=REDUCE)
 def _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd, S, lips,
               l1, l2, positive, w):
-    """One cyclic pass of exact coordinate minimization over ``ws``; returns the new shift."""
+    """One cyclic pass of exact coordinate minimization over ``ws``; returns the new shift.
+
+    The column loops are written out (as in :func:`xt_dot_weighted`): on short columns a
+    call per coordinate costs as much as the coordinate's arithmetic.
+    """
+    n = r.shape[0]
     for k in range(ws.shape[0]):
         j = ws[k]
         L = lips[j]
         if L <= 0.0:
             continue
-        grad = -(col_dot_weighted(Xd, data, indices, indptr, is_sparse, j, d, r, unit_d)
-                 + s * mu[j] * sd) / S
+        acc = 0.0
+        if is_sparse:
+            if unit_d:
+                for t in range(indptr[j], indptr[j + 1]):
+                    acc += data[t] * r[indices[t]]
+            else:
+                for t in range(indptr[j], indptr[j + 1]):
+                    i = indices[t]
+                    acc += data[t] * d[i] * r[i]
+        elif unit_d:
+            for i in range(n):
+                acc += Xd[i, j] * r[i]
+        else:
+            for i in range(n):
+                acc += Xd[i, j] * d[i] * r[i]
+        grad = -(acc + s * mu[j] * sd) / S
         old = w[j]
         new = enet_coordinate(L * old - grad, L, l1[j], l2[j], positive)
         if new != old:
             delta = new - old
-            col_axpy(Xd, data, indices, indptr, is_sparse, j, -delta, r)
+            if is_sparse:
+                for t in range(indptr[j], indptr[j + 1]):
+                    r[indices[t]] -= delta * data[t]
+            else:
+                for i in range(n):
+                    r[i] -= delta * Xd[i, j]
             s += delta * mu[j]
             w[j] = new
     return s
