@@ -31,6 +31,7 @@ from numba import njit
 
 from .._kernels.linalg import (
     REDUCE,
+    add_columns,
     col_axpy,
     col_dot_weighted,
     matvec,
@@ -349,12 +350,12 @@ def _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z, d, unit
     m = ws.shape[0]
     copy_into(r, r_acc)
     s_acc = s
+    minus_delta = np.empty(m)
     for k in range(m):
         j = ws[k]
-        delta = w_cand[k] - w[j]
-        if delta != 0.0:
-            col_axpy(Xd, data, indices, indptr, is_sparse, j, -delta, r_acc)
-            s_acc += delta * mu[j]
+        minus_delta[k] = w[j] - w_cand[k]
+        s_acc -= minus_delta[k] * mu[j]
+    add_columns(Xd, data, indices, indptr, is_sparse, ws, minus_delta, r_acc)
     rdr_cur, _ = _residual_stats(r, s, z, d, unit_d)
     rdr_acc, _ = _residual_stats(r_acc, s_acc, z, d, unit_d)
     p_cur = 0.5 * rdr_cur / S
@@ -488,11 +489,10 @@ def _face_hess_vec(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, S, mu,
     """``out = (X~_A^T D X~_A / S + diag(l2_A) + ridge I) v`` for the columns ``cols``
     (``q`` is a work buffer, n_samples)."""
     q[:] = 0.0
+    add_columns(Xd, data, indices, indptr, is_sparse, cols, v, q)
     shift = 0.0
     for a in range(cols.shape[0]):
-        if v[a] != 0.0:
-            col_axpy(Xd, data, indices, indptr, is_sparse, cols[a], v[a], q)
-            shift += mu[cols[a]] * v[a]
+        shift += mu[cols[a]] * v[a]
     for i in range(q.shape[0]):
         q[i] -= shift  # q = X~_A v, which is d-orthogonal to ones when centred
     xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, q, unit_d, out)
@@ -876,10 +876,7 @@ def _logistic_step(Xd, data, indices, indptr, is_sparse, y, d, S, fit_intercept,
     n_samples = eta.shape[0]
     n_features = w.shape[0]
     deta = np.zeros(n_samples)
-    for j in range(n_features):
-        dw = w_new[j] - w[j]
-        if dw != 0.0:
-            col_axpy(Xd, data, indices, indptr, is_sparse, j, dw, deta)
+    add_columns(Xd, data, indices, indptr, is_sparse, np.arange(n_features), w_new - w, deta)
     db = b_new - b
     decrease = 0.0
     for i in range(n_samples):
