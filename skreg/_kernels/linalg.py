@@ -100,32 +100,43 @@ def pass_work(indptr, is_sparse, n_samples, cols):
 
 
 @njit(cache=True, nogil=True, fastmath=REDUCE)
-def _xt_dot_weighted_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out,
-                           start, stop):
-    """``out[k] = X[:, cols[k]] @ (d * v)`` for ``start <= k < stop``.
+def _column_sums_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, moments, out,
+                       out2, start, stop):
+    """Column reductions for ``start <= k < stop``, ``j = cols[k]``: ``out[k] = X_j @ (d * v)``,
+    or with ``moments``, ``out[k] = sum_i d_i X_ij`` and ``out2[k] = sum_i d_i X_ij^2``.
 
     The loops are written out here, not taken from :func:`col_dot_weighted`: on short
     columns (tens of rows, or tens of stored entries) a call per column costs as much as the
-    column's arithmetic.
+    column's arithmetic. The two reductions share one kernel (and one parallel region), so
+    that they compile once.
     """
     for k in range(start, stop):
         j = cols[k]
         acc = 0.0
+        acc2 = 0.0
         if is_sparse:
-            if unit_d:
+            if moments:
                 for t in range(indptr[j], indptr[j + 1]):
-                    acc += data[t] * v[indices[t]]
+                    x = data[t]
+                    dx = x if unit_d else d[indices[t]] * x
+                    acc += dx
+                    acc2 += dx * x
             else:
                 for t in range(indptr[j], indptr[j + 1]):
                     i = indices[t]
-                    acc += data[t] * d[i] * v[i]
-        elif unit_d:
+                    acc += (data[t] if unit_d else data[t] * d[i]) * v[i]
+        elif moments:
             for i in range(Xd.shape[0]):
-                acc += Xd[i, j] * v[i]
+                x = Xd[i, j]
+                dx = x if unit_d else d[i] * x
+                acc += dx
+                acc2 += dx * x
         else:
             for i in range(Xd.shape[0]):
-                acc += Xd[i, j] * d[i] * v[i]
+                acc += (Xd[i, j] if unit_d else Xd[i, j] * d[i]) * v[i]
         out[k] = acc
+        if moments:
+            out2[k] = acc2
 
 
 # a parallel pass splits its columns into this many blocks, one call each (several per
@@ -134,56 +145,32 @@ PASS_BLOCKS = 256
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _xt_dot_weighted_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out):
+def _column_sums_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, moments,
+                          out, out2):
     m = cols.shape[0]
     n_blocks = min(m, PASS_BLOCKS)
     for b in prange(n_blocks):
-        _xt_dot_weighted_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out,
-                               b * m // n_blocks, (b + 1) * m // n_blocks)
+        _column_sums_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, moments,
+                           out, out2, b * m // n_blocks, (b + 1) * m // n_blocks)
+
+
+@njit(cache=True, nogil=True)
+def _column_sums(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, moments, out,
+                 out2):
+    """:func:`_column_sums_block` over all of ``cols``, parallel when the pass pays."""
+    if pass_work(indptr, is_sparse, d.shape[0], cols) >= PARALLEL_MIN_WORK:
+        _column_sums_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d,
+                              moments, out, out2)
+    else:
+        _column_sums_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, moments,
+                           out, out2, np.int64(0), cols.shape[0])  # no literal: one compile
 
 
 @njit(cache=True, nogil=True)
 def xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out):
     """``out[k] = X[:, cols[k]] @ (d * v)`` for every k; parallel over columns when it pays."""
-    if pass_work(indptr, is_sparse, v.shape[0], cols) >= PARALLEL_MIN_WORK:
-        _xt_dot_weighted_parallel(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out)
-    else:
-        _xt_dot_weighted_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, out,
-                               0, cols.shape[0])
-
-
-@njit(cache=True, nogil=True, fastmath=REDUCE)
-def _col_moments_block(Xd, data, indices, indptr, is_sparse, d, unit_d, first, second, start,
-                       stop):
-    """``first[j] = sum_i d_i X_ij``, ``second[j] = sum_i d_i X_ij^2`` for
-    ``start <= j < stop`` (loops written out, as in :func:`_xt_dot_weighted_block`)."""
-    for j in range(start, stop):
-        s1 = 0.0
-        s2 = 0.0
-        if is_sparse:
-            for t in range(indptr[j], indptr[j + 1]):
-                x = data[t]
-                dx = x if unit_d else d[indices[t]] * x
-                s1 += dx
-                s2 += dx * x
-        else:
-            for i in range(Xd.shape[0]):
-                x = Xd[i, j]
-                dx = x if unit_d else d[i] * x
-                s1 += dx
-                s2 += dx * x
-        first[j] = s1
-        second[j] = s2
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _weighted_col_moments_parallel(Xd, data, indices, indptr, is_sparse, d, unit_d, first,
-                                   second):
-    m = first.shape[0]
-    n_blocks = min(m, PASS_BLOCKS)
-    for b in prange(n_blocks):
-        _col_moments_block(Xd, data, indices, indptr, is_sparse, d, unit_d, first, second,
-                           b * m // n_blocks, (b + 1) * m // n_blocks)
+    _column_sums(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d,
+                 bool(False), out, out)  # noqa: UP018 (a literal would compile another copy)
 
 
 @njit(cache=True, nogil=True)
@@ -193,13 +180,8 @@ def weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, un
 
     Parallel over columns when the pass is large enough to pay (``PARALLEL_MIN_WORK``).
     """
-    work = indptr[n_features] if is_sparse else d.shape[0] * n_features
-    if work >= PARALLEL_MIN_WORK:
-        _weighted_col_moments_parallel(Xd, data, indices, indptr, is_sparse, d, unit_d, first,
-                                       second)
-    else:
-        _col_moments_block(Xd, data, indices, indptr, is_sparse, d, unit_d, first, second, 0,
-                           n_features)
+    _column_sums(Xd, data, indices, indptr, is_sparse, np.arange(n_features), d, d, unit_d,
+                 bool(True), first, second)  # noqa: UP018
 
 
 def xt_dot(Xd, data, indices, indptr, is_sparse, v):

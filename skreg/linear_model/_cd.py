@@ -32,8 +32,6 @@ from numba import njit
 from .._kernels.linalg import (
     REDUCE,
     add_columns,
-    col_axpy,
-    col_dot_weighted,
     matvec,
     pass_work,
     weighted_col_moments,
@@ -143,13 +141,14 @@ def _unpenalized_columns(Xd, data, indices, indptr, is_sparse, n_samples, l1, l2
             n_u += 1
     unpen = np.empty(n_u, dtype=np.int64)
     XU = np.zeros((n_u, n_samples))
+    one = np.ones(1)
     k = 0
     for j in range(l1.shape[0]):
         if l1[j] == 0.0 and l2[j] == 0.0 and lips[j] > 0.0:
             unpen[k] = j
             for i in range(n_samples):
                 XU[k, i] = -mu[j]
-            col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, XU[k])
+            add_columns(Xd, data, indices, indptr, is_sparse, unpen[k:k + 1], one, XU[k])
             k += 1
     return unpen, XU
 
@@ -412,16 +411,20 @@ def _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d, unit_
     n = col.shape[0]
     G = np.empty((m, m))
     rhs = np.empty(m)
+    cols = ws[support]
+    row = np.empty(m)
+    one = np.ones(1)
     trace = 0.0
     for a in range(m):
-        j = ws[support[a]]
+        j = cols[a]
         for i in range(n):
             col[i] = -mu[j]
-        col_axpy(Xd, data, indices, indptr, is_sparse, j, 1.0, col)
+        add_columns(Xd, data, indices, indptr, is_sparse, cols[a:a + 1], one, col)
         # the centred columns are d-orthogonal to ones, so X~_k^T d X~_j = X_k^T d X~_j
+        xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols[:a + 1], d, col, unit_d,
+                        row)
         for c in range(a + 1):
-            G[a, c] = col_dot_weighted(Xd, data, indices, indptr, is_sparse,
-                                       ws[support[c]], d, col, unit_d) / S
+            G[a, c] = row[c] / S
             G[c, a] = G[a, c]
         acc = 0.0
         for i in range(n):
@@ -448,7 +451,7 @@ def _newton_point(Xd, data, indices, indptr, is_sparse, ws, support, z, d, unit_
     corr = cho_solve(Lc, res, m)
     for a in range(m):
         sol[a] += corr[a]
-    _step_on_face(ws, support, w, sol, False, out)
+    _step_on_face(ws, support, w, sol, bool(False), out)  # noqa: UP018
     return True
 
 
@@ -481,23 +484,6 @@ def _step_on_face(ws, support, w, sol, project, out):
             out[support[a]] = wj + step * (sol[a] - wj)
     if first >= 0:
         out[support[first]] = 0.0
-
-
-@njit(cache=True, nogil=True)
-def _face_hess_vec(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, S, mu, l2, ridge, v,
-                   q, out):
-    """``out = (X~_A^T D X~_A / S + diag(l2_A) + ridge I) v`` for the columns ``cols``
-    (``q`` is a work buffer, n_samples)."""
-    q[:] = 0.0
-    add_columns(Xd, data, indices, indptr, is_sparse, cols, v, q)
-    shift = 0.0
-    for a in range(cols.shape[0]):
-        shift += mu[cols[a]] * v[a]
-    for i in range(q.shape[0]):
-        q[i] -= shift  # q = X~_A v, which is d-orthogonal to ones when centred
-    xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, q, unit_d, out)
-    for a in range(cols.shape[0]):
-        out[a] = out[a] / S + (l2[cols[a]] + ridge) * v[a]
 
 
 @njit(cache=True, nogil=True)
@@ -536,8 +522,18 @@ def _face_cg_point(Xd, data, indices, indptr, is_sparse, ws, support, d, unit_d,
     for _ in range(max_iter):
         if not rr > rr_stop:
             break
-        _face_hess_vec(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, S, mu, l2, ridge,
-                       p, col, hp)
+        # hp = (X~_A^T D X~_A / S + diag(l2_A) + ridge I) p, with col = X~_A p (which is
+        # d-orthogonal to ones when centred, so X~_A^T D col = X_A^T D col)
+        col[:] = 0.0
+        add_columns(Xd, data, indices, indptr, is_sparse, cols, p, col)
+        shift = 0.0
+        for a in range(m):
+            shift += mu[cols[a]] * p[a]
+        for i in range(col.shape[0]):
+            col[i] -= shift
+        xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, col, unit_d, hp)
+        for a in range(m):
+            hp[a] = hp[a] / S + (l2[cols[a]] + ridge) * p[a]
         php = 0.0
         for a in range(m):
             php += p[a] * hp[a]
@@ -708,11 +704,11 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                                       sol_face):
                     work_since_newton = 0
                     continue
-                _step_on_face(ws, support, w, sol_face, True, w_cand)
+                _step_on_face(ws, support, w, sol_face, bool(True), w_cand)  # noqa: UP018
                 s, moved = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand, z,
                                            d, unit_d, r, s, mu, S, l1, l2, w, r_acc)
                 if not moved:
-                    _step_on_face(ws, support, w, sol_face, False, w_cand)
+                    _step_on_face(ws, support, w, sol_face, bool(False), w_cand)  # noqa: UP018
                     s, _ = _move_if_better(Xd, data, indices, indptr, is_sparse, ws, w_cand,
                                            z, d, unit_d, r, s, mu, S, l1, l2, w, r_acc)
             gap_before = gap_in
