@@ -670,8 +670,9 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                                       s, z, mu, sd, S, l1, l2, positive, w, c_ws)
             if gap_in <= tol_in:
                 break
-            # Newton step on the support once its signs stop changing, at most as often as
-            # its cost (Gram matrix and Cholesky) is matched by the epochs run since
+            # Newton step on the support: with the Gram matrix and Cholesky once the signs
+            # stop changing on a support of at most NEWTON_MAX_SUPPORT features, at most as
+            # often as the epochs run since pay for it; otherwise with conjugate gradients
             if not accelerate:
                 continue
             changed = _support_changed(ws, w, signs)
@@ -680,9 +681,7 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
             if n_sup == 0:
                 continue
             support_work = pass_work(indptr, is_sparse, n_samples, ws[support])
-            if n_sup <= NEWTON_MAX_SUPPORT:
-                if changed:
-                    continue
+            if n_sup <= NEWTON_MAX_SUPPORT and not changed:
                 newton_work = n_sup * (n_samples + support_work) + n_sup ** 3 // 3
                 if work_since_newton < newton_work:
                     continue
@@ -694,8 +693,8 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                                        unit_d, r, s, mu, S, l1, l2, w, r_acc)
             else:
                 # as many CG iterations as the epochs run since pay for (two passes each);
-                # the projected step first (on a large support many coefficients leave at
-                # once), the truncated one if that does not lower the objective
+                # the projected step first (many coefficients may leave at once), the
+                # truncated one if that does not lower the objective
                 n_cg = work_since_newton // (2 * support_work + 2 * n_samples)
                 if n_cg < CG_MIN_ITER:
                     continue
