@@ -12,52 +12,10 @@ from numba import njit, prange
 REDUCE = {"reassoc", "contract"}
 
 
-@njit(cache=True, nogil=True, fastmath=REDUCE)
-def col_dot(Xd, data, indices, indptr, is_sparse, j, v):
-    """``X[:, j] @ v``."""
-    acc = 0.0
-    if is_sparse:
-        for k in range(indptr[j], indptr[j + 1]):
-            acc += data[k] * v[indices[k]]
-    else:
-        for i in range(Xd.shape[0]):
-            acc += Xd[i, j] * v[i]
-    return acc
-
-
-@njit(cache=True, nogil=True, fastmath=REDUCE)
-def col_dot_weighted(Xd, data, indices, indptr, is_sparse, j, d, v, unit_d):
-    """``X[:, j] @ (d * v)``; ``unit_d`` says that ``d`` is all ones (skips the product)."""
-    if unit_d:
-        return col_dot(Xd, data, indices, indptr, is_sparse, j, v)
-    acc = 0.0
-    if is_sparse:
-        for k in range(indptr[j], indptr[j + 1]):
-            i = indices[k]
-            acc += data[k] * d[i] * v[i]
-    else:
-        for i in range(Xd.shape[0]):
-            acc += Xd[i, j] * d[i] * v[i]
-    return acc
-
-
-@njit(cache=True, nogil=True, fastmath=REDUCE)
-def col_axpy(Xd, data, indices, indptr, is_sparse, j, a, v):
-    """In-place ``v += a * X[:, j]`` (``v`` is a work buffer, never a user array)."""
-    if is_sparse:
-        for k in range(indptr[j], indptr[j + 1]):
-            v[indices[k]] += a * data[k]
-    else:
-        for i in range(Xd.shape[0]):
-            v[i] += a * Xd[i, j]
-
-
 @njit(cache=True, nogil=True)
 def add_columns(Xd, data, indices, indptr, is_sparse, cols, coefs, out):
-    """In-place ``out += sum_k coefs[k] X[:, cols[k]]``, skipping zero coefficients.
-
-    The column loops are written out (no call per column, see :func:`xt_dot_weighted`).
-    """
+    """In-place ``out += sum_k coefs[k] X[:, cols[k]]``, skipping zero coefficients (``out``
+    is a work buffer, never a user array)."""
     n = out.shape[0]
     for k in range(cols.shape[0]):
         a = coefs[k]
@@ -105,8 +63,9 @@ def _column_sums_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d,
     """Column reductions for ``start <= k < stop``, ``j = cols[k]``: ``out[k] = X_j @ (d * v)``,
     or with ``moments``, ``out[k] = sum_i d_i X_ij`` and ``out2[k] = sum_i d_i X_ij^2``.
 
-    The loops are written out here, not taken from :func:`col_dot_weighted`: on short
-    columns (tens of rows, or tens of stored entries) a call per column costs as much as the
+    The column loops are written out in each pass kernel (here, :func:`add_columns` and the
+    coordinate descent epoch) rather than taken from a per-column function: on short columns
+    (tens of rows, or tens of stored entries) a call per column costs as much as the
     column's arithmetic. The two reductions share one kernel (and one parallel region), so
     that they compile once.
     """

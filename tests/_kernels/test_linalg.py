@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 
 from skreg._kernels.linalg import (
-    col_axpy,
-    col_dot,
-    col_dot_weighted,
+    PARALLEL_MIN_WORK,
+    PASS_BLOCKS,
+    add_columns,
     matvec,
     weighted_col_moments,
     xt_dot,
@@ -62,33 +62,19 @@ def _freeze(parts):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_col_dot_and_weighted(kind):
-    X = _dense_matrix()
-    rng = np.random.default_rng(1)
-    v = rng.standard_normal(N_SAMPLES)
-    d = rng.uniform(0.0, 2.0, N_SAMPLES)
-    parts = _freeze(_parts(X, kind))
-    for j in range(N_FEATURES):
-        np.testing.assert_allclose(col_dot(*parts, j, v), X[:, j] @ v, rtol=1e-13, atol=1e-14)
-        np.testing.assert_allclose(col_dot_weighted(*parts, j, d, v, False), X[:, j] @ (d * v),
-                                   rtol=1e-13, atol=1e-14)
-        # unit_d ignores d
-        np.testing.assert_allclose(col_dot_weighted(*parts, j, d, v, True), X[:, j] @ v,
-                                   rtol=1e-13, atol=1e-14)
-    for j in EMPTY_COLS:
-        assert col_dot(*parts, j, v) == 0.0
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_col_axpy_updates_only_the_buffer(kind):
+def test_add_columns_updates_only_the_buffer(kind):
     X = _dense_matrix()
     rng = np.random.default_rng(2)
     parts = _freeze(_parts(X, kind))
-    for j in range(N_FEATURES):
-        v = rng.standard_normal(N_SAMPLES)
-        expected = v + 0.37 * X[:, j]
-        col_axpy(*parts, j, 0.37, v)
-        np.testing.assert_allclose(v, expected, rtol=1e-14, atol=1e-15)
+    cols = np.array([3, 0, 2, 5, 3, 10], dtype=np.int64)  # any order, repeats, empty columns
+    coefs = rng.standard_normal(cols.size)
+    coefs[1] = 0.0
+    coefs_before = coefs.copy()
+    v = rng.standard_normal(N_SAMPLES)
+    expected = v + X[:, cols] @ coefs
+    add_columns(*parts, cols, coefs, v)
+    np.testing.assert_allclose(v, expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_array_equal(coefs, coefs_before)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -174,9 +160,42 @@ def test_inputs_are_not_modified():
         weighted_col_moments(*parts, N_FEATURES, d, False, np.empty(N_FEATURES),
                              np.empty(N_FEATURES))
         matvec(*parts, N_SAMPLES, np.ones(N_FEATURES), np.empty(N_SAMPLES))
-        col_dot_weighted(*parts, 3, d, v, False)
         for a, b in zip(parts, before):
             if isinstance(a, np.ndarray):
                 np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(v, v0)
         np.testing.assert_array_equal(d, d0)
+
+
+@pytest.mark.parametrize("kind", ["dense", "csc32"])
+@pytest.mark.parametrize("n_cols", [PASS_BLOCKS + 45, 37])
+def test_parallel_passes_match_numpy(kind, n_cols):
+    """Passes above ``PARALLEL_MIN_WORK`` run in parallel over blocks of columns: with more
+    columns than blocks (uneven blocks) and fewer (one column each), every column is
+    reduced once."""
+    rng = np.random.default_rng(10)
+    density = 1.0 if kind == "dense" else 0.7
+    n = int(PARALLEL_MIN_WORK / (density * n_cols)) + 500
+    X = rng.standard_normal((n, n_cols))
+    if kind != "dense":
+        X[rng.random(X.shape) >= density] = 0.0
+    if kind == "dense":
+        parts = _parts(X, kind)
+        stored = n * n_cols
+    else:
+        Xs = sp.csc_matrix(X)
+        parts = (np.empty((0, 0), order="F"), Xs.data, Xs.indices.astype(np.int32),
+                 Xs.indptr.astype(np.int32), True)
+        stored = Xs.nnz
+    assert stored >= PARALLEL_MIN_WORK
+    v = rng.standard_normal(n)
+    d = rng.uniform(0.0, 2.0, n)
+    cols = rng.permutation(n_cols).astype(np.int64)
+    out = np.full(n_cols, np.nan)
+    xt_dot_weighted(*parts, cols, d, v, False, out)
+    np.testing.assert_allclose(out, X[:, cols].T @ (d * v), rtol=1e-11, atol=1e-10)
+    first = np.full(n_cols, np.nan)
+    second = np.full(n_cols, np.nan)
+    weighted_col_moments(*parts, n_cols, d, False, first, second)
+    np.testing.assert_allclose(first, d @ X, rtol=1e-11, atol=1e-10)
+    np.testing.assert_allclose(second, d @ X**2, rtol=1e-11)
