@@ -489,14 +489,14 @@ def _step_on_face(ws, support, w, sol, project, out):
 @njit(cache=True, nogil=True)
 def _face_cg_point(Xd, data, indices, indptr, is_sparse, ws, support, d, unit_d, r, s, S, mu,
                    sd, lips, l1, l2, w, max_iter, col, sol):
-    """Matrix-free version of :func:`_newton_point` for supports too large for their Gram
-    matrix: at most ``max_iter`` conjugate-gradient iterations on the face's quadratic,
-    from ``w``, each two passes over the support's columns (one coordinate descent epoch's
-    work). CG contracts the error by about ``1 - 1/sqrt(kappa)`` per iteration where
-    cyclic coordinate descent gets ``1 - 1/kappa`` per epoch, which is what is left on an
-    ill-conditioned support whose signs have settled. The same small ridge as the
-    Cholesky step bounds the step along directions of zero curvature (p > n). ``sol``
-    receives the approximate minimizer on the support; returns False when CG did not move.
+    """Matrix-free version of :func:`_newton_point`, for supports too large for their Gram
+    matrix or whose signs still change: at most ``max_iter`` conjugate-gradient iterations
+    on the face's quadratic, from ``w``, each two passes over the support's columns (one
+    coordinate descent epoch's work). CG contracts the error by about ``1 - 1/sqrt(kappa)``
+    per iteration where cyclic coordinate descent gets ``1 - 1/kappa`` per epoch, which is
+    the slow phase on an ill-conditioned support. The same small ridge as the Cholesky step
+    bounds the step along directions of zero curvature (p > n). ``sol`` receives the
+    approximate minimizer on the support; returns False when CG did not move.
     """
     m = support.shape[0]
     cols = np.empty(m, dtype=np.int64)

@@ -344,20 +344,28 @@ def _objective(X, y, sw, fit_intercept, prep, w, alpha, l1_ratio):
     return enet_objective(X, y, w, b, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sw)
 
 
+def _face_points(seed, p, count):
+    """``count`` random points with about 30 % zeros: random, mostly wrong, signs."""
+    rng = np.random.default_rng(seed)
+    points = []
+    for _ in range(count):
+        w0 = rng.standard_normal(p)
+        w0[rng.random(p) < 0.3] = 0.0
+        points.append(w0)
+    return points
+
+
 @pytest.mark.parametrize("kind, fit_intercept, weighted, l1_ratio", NEWTON_CASES)
 def test_newton_point_keeps_signs_and_lowers_the_objective(kind, fit_intercept, weighted,
                                                           l1_ratio):
     """From a point with wrong signs the step stops where the first coefficient reaches 0."""
     X, y, sw, prep = _newton_problem(kind, fit_intercept, weighted, 5, 0.0)
-    rng = np.random.default_rng(6)
     p = X.shape[1]
     alpha = 0.05
     l1 = np.full(p, alpha * l1_ratio)
     l2 = np.full(p, alpha * (1.0 - l1_ratio))
     n_truncated = 0
-    for _ in range(10):
-        w0 = rng.standard_normal(p)
-        w0[rng.random(p) < 0.3] = 0.0
+    for w0 in _face_points(6, p, 10):
         ok, out = _newton(prep, w0, l1, l2)
         assert ok
         assert np.all(out[w0 == 0.0] == 0.0)  # the support does not grow
@@ -415,16 +423,14 @@ def _face_cg(prep, w, l1, l2, max_iter):
 @pytest.mark.parametrize("kind, fit_intercept, weighted, l1_ratio", NEWTON_CASES)
 def test_face_cg_point_reaches_the_newton_point(kind, fit_intercept, weighted, l1_ratio):
     """Run to convergence, the matrix-free step (used on supports too large for a Gram
-    matrix) is the Cholesky step; a few iterations already lower the face's quadratic."""
+    matrix, or whose signs still change) is the Cholesky step; a few iterations already
+    lower the face's quadratic."""
     X, y, sw, prep = _newton_problem(kind, fit_intercept, weighted, 5, 0.0)
-    rng = np.random.default_rng(7)
     p = X.shape[1]
     alpha = 0.05
     l1 = np.full(p, alpha * l1_ratio)
     l2 = np.full(p, alpha * (1.0 - l1_ratio))
-    for _ in range(5):
-        w0 = rng.standard_normal(p)
-        w0[rng.random(p) < 0.3] = 0.0
+    for w0 in _face_points(7, p, 5):
         w_before = w0.copy()
         ok, newton = _newton(prep, w0, l1, l2)
         moved, sol = _face_cg(prep, w0, l1, l2, 10 * p)
