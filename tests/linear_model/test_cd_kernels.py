@@ -468,6 +468,19 @@ def test_projected_step_on_face():
     np.testing.assert_allclose(out_t, [1.0 - 2.0 * t, -2.0 + t, 0.0, 3.0 - 2.5 * t, 0.0])
 
 
+def _lasso_from_zero(prep, alpha, max_epochs, tol_abs, accelerate):
+    """The kernel on the Lasso (unit weights) from ``w = 0``; ``(w, s, n_epochs, converged)``."""
+    p = prep["mu"].shape[0]
+    w = np.zeros(p)
+    r = prep["z"].copy()
+    screened = np.zeros(p, dtype=np.bool_)
+    s, n_epochs, _, _, converged = enet_ws_solve(
+        *prep["parts"], prep["z"], prep["d"], True, prep["S"], prep["mu"], prep["sd"],
+        prep["lips"], prep["normx"], np.full(p, alpha), np.zeros(p), False, w, r, 0.0, screened,
+        max_epochs, tol_abs, P0, True, accelerate)
+    return w, s, n_epochs, converged
+
+
 def test_conjugate_gradient_steps_on_a_large_sparse_support():
     """A sparse problem whose support is larger than ``NEWTON_MAX_SUPPORT``: the solver
     takes conjugate-gradient face steps, needs fewer epochs than coordinate descent
@@ -480,19 +493,12 @@ def test_conjugate_gradient_steps_on_a_large_sparse_support():
     y = X[:, :300] @ rng.standard_normal(300) + 0.5 * rng.standard_normal(n)
     prep = _prepare(X, y, None, True)
     alpha = 2e-3 * np.max(np.abs(X.T @ prep["z"])) / n
-    l1 = np.full(p, alpha)
-    l2 = np.zeros(p)
     null_objective = 0.5 * float(prep["z"] @ prep["z"]) / n
     tol = 1e-7 * null_objective
     epochs = {}
     for accelerate in (False, True):
-        w = np.zeros(p)
-        r = prep["z"].copy()
-        screened = np.zeros(p, dtype=np.bool_)
-        s, epochs[accelerate], gap, _, converged = enet_ws_solve(
-            *prep["parts"], prep["z"], prep["d"], True, prep["S"], prep["mu"], prep["sd"],
-            prep["lips"], prep["normx"], l1, l2, False, w, r, 0.0, screened, 100_000, tol, P0,
-            True, accelerate)
+        w, s, epochs[accelerate], converged = _lasso_from_zero(prep, alpha, 100_000, tol,
+                                                               accelerate)
         assert converged
         assert np.count_nonzero(w) > NEWTON_MAX_SUPPORT
         assert enet_duality_gap(X, y, w, prep["y_offset"] - s, alpha=alpha) <= tol * 1.01
@@ -511,18 +517,11 @@ def test_newton_steps_end_the_slow_phase_of_coordinate_descent():
     y = X[:, :5] @ np.array([3.0, -2.0, 1.5, 1.0, -1.0]) + 0.5 * rng.standard_normal(n)
     prep = _prepare(X, y, None, True)
     alpha = 1e-3 * np.max(np.abs(X.T @ prep["z"])) / n
-    l1 = np.full(p, alpha)
-    l2 = np.zeros(p)
     null_objective = 0.5 * float(prep["z"] @ prep["z"]) / n
     epochs = {}
     for accelerate in (False, True):
-        w = np.zeros(p)
-        r = prep["z"].copy()
-        screened = np.zeros(p, dtype=np.bool_)
-        s, epochs[accelerate], gap, _, converged = enet_ws_solve(
-            *prep["parts"], prep["z"], prep["d"], True, prep["S"], prep["mu"], prep["sd"],
-            prep["lips"], prep["normx"], l1, l2, False, w, r, 0.0, screened, 200_000,
-            1e-10 * null_objective, P0, True, accelerate)
+        w, s, epochs[accelerate], converged = _lasso_from_zero(
+            prep, alpha, 200_000, 1e-10 * null_objective, accelerate)
         assert converged
     assert epochs[True] * 5 < epochs[False], epochs
     ref = enet(X, y, alpha=alpha, l1_ratio=1.0)
