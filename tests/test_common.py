@@ -62,7 +62,9 @@ MEANINGFUL_PARAMS = {
     "OTMappingAdapter": dict(epsilon=0.1, tol=1e-9),
     "SelectSource": dict(estimator=SparseLogisticRegression(alpha=1e-3, tol=1e-12)),
     "LADLasso": dict(alpha=1e-3, tol=1e-10),
-    "LADLassoCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-10),
+    # the interior point's certified gap ends near 1e-10 relative: one fold of the
+    # sample-weight check's data stops at 1.2e-10 on some CPUs
+    "LADLassoCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-9),
     "Lasso": dict(alpha=1e-3, tol=1e-12, max_iter=10_000),
     "LaplacianRidge": dict(alpha=1e-3, manifold_alpha=0.1, n_neighbors=5),
     "LassoCV": dict(n_alphas=5, cv=3, eps=1e-2, tol=1e-12, max_iter=10_000),
@@ -158,7 +160,7 @@ _SW_REASON = (
     "default tol=1e-4 certifies a relative duality gap of 1e-4 only: the CV refit at a small "
     "alpha (default grid down to 1e-3 * alpha_max) then differs by up to ~1e-4 between the "
     "weighted and the repeated data, while the check asserts rtol=1e-7. The meaningful "
-    "instance (tol=1e-12, 1e-10 for LADLassoCV) runs and passes this check."
+    "instance (tol=1e-12, 1e-9 for LADLassoCV) runs and passes this check."
 )
 
 

@@ -47,6 +47,7 @@ NEWTON_RIDGE = 1e-11
 NEWTON_MAX_SUPPORT = 2000  # larger supports: conjugate gradients, no Gram matrix (32 MB here)
 CG_MIN_ITER = 5
 CG_KEEP_BUDGET = 0.5
+WORK_LOOKAHEAD_EPOCHS = 30
 
 
 @njit(cache=True, nogil=True)
@@ -597,16 +598,20 @@ def _support_positions(ws, w):
 @njit(cache=True, nogil=True)
 def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd, lips, normx,
                   l1, l2, positive, w, r, s, screened, max_epochs, tol_abs, p0, use_screening,
-                  accelerate):
+                  accelerate, max_work):
     """Working-set coordinate descent on the centred weighted elastic net (module docstring).
 
     ``w`` (coefficients), ``r`` (stored residual ``z - X w``) and ``screened`` are updated in
     place (they are the caller's work buffers). ``lips[j] = ||X~_j||_d^2 / S`` and
-    ``normx[j] = ||X~_j||_d``. ``accelerate`` turns on the Anderson and Newton steps.
+    ``normx[j] = ||X~_j||_d``. ``accelerate`` turns on the Anderson and Newton steps. With
+    ``max_work > 0``, the solve also stops (not converged) once its epochs have done that
+    many multiply-adds (see :func:`pass_work`), or would within ``WORK_LOOKAHEAD_EPOCHS``
+    epochs on a new working set: the caller then goes on with a cheaper design.
     Returns ``(s, n_epochs, gap, primal, converged)``.
     """
     n_samples = r.shape[0]
     n_epochs = 0
+    work_done = 0
     converged = False
     r_acc = np.empty_like(r)
     unpen, XU = _unpenalized_columns(Xd, data, indices, indptr, is_sparse, r.shape[0], l1, l2,
@@ -632,7 +637,7 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
         if gap <= tol_abs:
             converged = True
             break
-        if n_epochs >= max_epochs:
+        if n_epochs >= max_epochs or (max_work > 0 and work_done >= max_work):
             break
         radius = np.sqrt(2.0 * max(gap, 0.0) / S)
         ws = _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive,
@@ -646,6 +651,8 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
         signs = np.zeros(m, dtype=np.int8)
         sol_face = np.empty(m)
         epoch_work = pass_work(indptr, is_sparse, n_samples, ws)
+        if max_work > 0 and work_done + WORK_LOOKAHEAD_EPOCHS * epoch_work >= max_work:
+            break
         work_since_newton = 0
         n_hist = 0
         epoch_in = 0
@@ -655,6 +662,9 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
             n_epochs += 1
             epoch_in += 1
             work_since_newton += epoch_work
+            work_done += epoch_work
+            if max_work > 0 and work_done >= max_work:
+                break
             if accelerate:
                 for k in range(m):
                     hist[n_hist, k] = w[ws[k]]
@@ -963,7 +973,7 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
         tol_sub = max(INNER_TOL_RATIO * gap, 0.1 * tol_abs)
         s_new, ep, _, _, _ = enet_ws_solve(
             *parts, z, h, False, S, mu, sd, lips, normx, l1, l2, positive, w_new, r, s0,
-            screened, max_epochs - total_epochs, tol_sub, p0, True, True)
+            screened, max_epochs - total_epochs, tol_sub, p0, True, True, np.int64(0))
         total_epochs += int(ep)
         b_new = zbar - s_new if fit_intercept else 0.0
         b, decrease, stop = _logistic_step(*parts, y, d, S, fit_intercept, l1, l2, positive, w,

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from scipy.linalg.blas import dsyrk
 
 from .._config import _numba_threads
 from .._kernels.linalg import matvec, xt_dot_weighted
@@ -26,6 +25,13 @@ COMPRESS_MAX_FEATURES = 2000
 # Below this relative tolerance the rounding of the Gram matrix (about eps * cond(X)^2 of the
 # objective) could exceed the gap asked for: such solves run on X itself.
 COMPRESS_MIN_TOL = 1e-10
+# Single solves on a dense design that could be compressed start on X (a few epochs on a small
+# working set cost less than the Gram matrix) and switch to the compressed design once their
+# epochs have done, or would within WORK_LOOKAHEAD_EPOCHS epochs on a new working set, about
+# the Gram matrix's cost: n p^2 / 2 multiply-adds at BLAS speed, about GRAM_SPEED_RATIO times
+# as many per second as coordinate descent does (measured 12 at 10000 x 500 on 2 cores).
+GRAM_SPEED_RATIO = 10
+SWITCH_MIN_ENTRIES = 10 ** 6  # smaller designs: too fast for the switch to be worth its risk
 GRAM_BLOCK_ROWS = 8192
 
 
@@ -63,8 +69,10 @@ class QuadraticProblem:
     sample_weight : ndarray of shape (n_samples,), validated (non-negative, positive sum).
     fit_intercept : bool
     compress : bool, default=False
-        Solve on a compressed design when it pays (paths and CV folds, which solve many
-        penalties on one problem): with ``n_samples >= COMPRESS_MIN_RATIO * n_features``, the
+        Solve on a compressed design from the start (paths and CV folds, which solve many
+        penalties on one problem); without it, a solve on a dense X switches to it once its
+        epochs have cost about as much as the compression (``GRAM_SPEED_RATIO``). The
+        compressed design: with ``n_samples >= COMPRESS_MIN_RATIO * n_features``, the
         Gram matrix ``G = X~^T D X~ / S`` is factored once as ``G = R^T R`` and every solve
         runs on the ``n_features``-row design ``R`` and response ``z_c`` with
         ``R^T z_c = X~^T D z / S``, for which ``1/2 ||z_c - R w||^2`` equals the datafit up to
@@ -96,9 +104,15 @@ class QuadraticProblem:
         self.null_objective = 0.5 * float(self.d @ (self.z * self.z)) / self.S
         self._X = X
         self._compressed = None
-        self.compress = (bool(compress)
-                         and self.n_samples >= COMPRESS_MIN_RATIO * self.n_features
-                         and self.n_features <= COMPRESS_MAX_FEATURES)
+        self._alpha_max_known = {}  # _penalty_key -> alpha_max, filled by alpha_max
+        compressible = (self.n_samples >= COMPRESS_MIN_RATIO * self.n_features
+                        and self.n_features <= COMPRESS_MAX_FEATURES)
+        self.compress = bool(compress) and compressible
+        self.switch_work = 0  # multiply-adds of epochs on X after which a solve compresses
+        if (compressible and not self.compress and not sp.issparse(X)
+                and self.n_samples * self.n_features >= SWITCH_MIN_ENTRIES):
+            self.switch_work = (self.n_samples * self.n_features ** 2
+                                // (2 * GRAM_SPEED_RATIO))
 
     def _compressed_problem(self):
         """``(parts, z_c, lips, normx)`` of the compressed design ``R`` (built once)."""
@@ -153,14 +167,22 @@ class QuadraticProblem:
             rho = float(np.sqrt(self.d @ ((r + s) ** 2) / self.S))
         corr = np.abs(self.correlations(w))
         amax = float(np.max(corr[pen] / v[pen]) / l1_ratio)
+        self._alpha_max_known[_penalty_key(l1_ratio, weights)] = amax
         return (amax, rho) if return_rho else amax
 
     def solve(self, alpha, l1_ratio=1.0, weights=None, positive=False, coef_init=None,
               max_iter=1000, tol=1e-4, p0=DEFAULT_P0):
         """Solve for one penalty; returns :class:`SolveResult`."""
         v = np.ones(self.n_features) if weights is None else weights
-        l1 = alpha * l1_ratio * v
-        l2 = alpha * (1.0 - l1_ratio) * v
+        if alpha >= self._alpha_max_known.get(_penalty_key(l1_ratio, weights), np.inf):
+            # at or above alpha_max (computed on this problem) every penalized coefficient is
+            # 0 exactly, as in the program that gave alpha_max; the solver's correlations,
+            # summed in another order, could round a unit above the bound and move one
+            l1 = np.where(v > 0, np.inf, 0.0)
+            l2 = np.zeros(self.n_features)
+        else:
+            l1 = alpha * l1_ratio * v
+            l2 = alpha * (1.0 - l1_ratio) * v
         return self._solve_levels(l1, l2, positive, coef_init, max_iter, tol, p0)
 
     def _solve_levels(self, l1, l2, positive, coef_init, max_iter, tol, p0):
@@ -182,8 +204,10 @@ class QuadraticProblem:
         w = np.zeros(self.n_features) if coef_init is None else np.array(coef_init, dtype=float)
         if positive:
             np.maximum(w, 0.0, out=w)
-        if self.compress and tol_abs >= COMPRESS_MIN_TOL * self.null_objective:
+        tight = tol_abs < COMPRESS_MIN_TOL * self.null_objective
+        if not tight and (self.compress or self._compressed is not None):
             return self._run_compressed(l1, l2, positive, w, max_iter, tol_abs, p0, residual)
+        max_work = 0 if tight else self.switch_work
         r = np.empty(self.n_samples)
         with _numba_threads():
             matvec(*self.parts, self.n_samples, w, r)
@@ -194,7 +218,11 @@ class QuadraticProblem:
             s, n_epochs, gap, _, converged = enet_ws_solve(
                 *self.parts, self.z, self.d, self.unit_d, self.S, self.mu, self.sd, self.lips,
                 self.normx, l1, l2, bool(positive), w, r, s0, screened, int(max_iter),
-                float(tol_abs), int(p0), True, True)
+                float(tol_abs), int(p0), True, True, int(max_work))
+        if max_work > 0 and not converged and n_epochs < max_iter:  # stopped by max_work
+            w, r, s, more, gap, converged = self._run_compressed(
+                l1, l2, positive, w, max_iter - n_epochs, tol_abs, p0, residual)
+            n_epochs += more
         return w, r, s, n_epochs, gap, converged
 
     def _run_compressed(self, l1, l2, positive, w, max_iter, tol_abs, p0, residual):
@@ -210,7 +238,7 @@ class QuadraticProblem:
             _, n_epochs, gap, _, converged = enet_ws_solve(
                 *parts, zc, np.ones(k), True, 1.0, np.zeros(p), float(k), lips, normx, l1, l2,
                 bool(positive), w, rc, 0.0, screened, int(max_iter), float(tol_abs), int(p0),
-                True, True)
+                True, True, 0)
         r = None
         if residual:  # the residual of the original problem, at the solution
             r = np.empty(self.n_samples)
@@ -218,6 +246,10 @@ class QuadraticProblem:
                 matvec(*self.parts, self.n_samples, w, r)
             r = self.z - r
         return w, r, float(self.mu @ w), n_epochs, gap, converged
+
+
+def _penalty_key(l1_ratio, weights):
+    return float(l1_ratio), None if weights is None else np.asarray(weights).tobytes()
 
 
 def _gram_factor(X, d, S, mu, sd, z):
@@ -236,27 +268,28 @@ def _gram_factor(X, d, S, mu, sd, z):
         G = 0.5 * (G + G.T)
         b = np.asarray(scaled.T @ z).ravel()
     else:
-        # symmetric rank-k updates (half the work of a product), on X itself with unit
-        # weights, else on row blocks of sqrt(d / S) X (no full copy of X)
-        G = np.zeros((p, p), order="F")
+        # numpy's BLAS for every dense product and factorization: its ``X.T @ X`` is a
+        # symmetric rank-k update, and mixing it with scipy's BLAS (another OpenBLAS, whose
+        # threads would compete with numpy's still spinning ones) was three times slower
         b = X.T @ (d * z) / S
         if np.all(d == d[0]):
-            G = dsyrk(d[0] / S, X, beta=0.0, c=G, trans=1, overwrite_c=True)
-        else:
+            G = X.T @ X
+            G *= d[0] / S
+        else:  # on row blocks of sqrt(d / S) X (no full copy of X)
+            G = np.zeros((p, p))
             root = np.sqrt(d / S)
             for start in range(0, X.shape[0], GRAM_BLOCK_ROWS):
                 stop = start + GRAM_BLOCK_ROWS
-                block = np.multiply(X[start:stop], root[start:stop, None], order="F")
-                G = dsyrk(1.0, block, beta=1.0, c=G, trans=1, overwrite_c=True)
-        G = np.triu(G) + np.triu(G, 1).T  # dsyrk fills the upper triangle
+                block = X[start:stop] * root[start:stop, None]
+                G += block.T @ block
     G -= (sd / S) * np.outer(mu, mu)
     b -= mu * (float(d @ z) / S)
     floor = G.shape[0] * np.finfo(np.float64).eps * max(float(np.max(np.diag(G))), 0.0)
     try:
-        R = scipy.linalg.cholesky(G, lower=False, check_finite=False)
-        if np.min(np.diag(R)) ** 2 > floor:  # not numerically singular
-            zc = scipy.linalg.solve_triangular(R, b, trans="T", check_finite=False)
-            return np.asfortranarray(R), zc
+        L = np.linalg.cholesky(G)
+        if np.min(np.diag(L)) ** 2 > floor:  # not numerically singular
+            zc = scipy.linalg.solve_triangular(L, b, lower=True, check_finite=False)
+            return np.asfortranarray(L.T), zc
     except np.linalg.LinAlgError:
         pass
     lam, V = np.linalg.eigh(G)

@@ -14,6 +14,7 @@ from skreg._validation import csc_parts
 from skreg.linear_model import ElasticNet
 from skreg.linear_model._cd import (
     NEWTON_MAX_SUPPORT,
+    WORK_LOOKAHEAD_EPOCHS,
     _face_cg_point,
     _newton_point,
     _step_on_face,
@@ -72,7 +73,7 @@ def _kernel_gap(prep, w, l1, l2, positive):
     screened = np.zeros(w.shape[0], dtype=np.bool_)
     s, n_epochs, gap, primal, _ = enet_ws_solve(
         *parts, z, prep["d"], prep["unit_d"], prep["S"], prep["mu"], prep["sd"], prep["lips"],
-        prep["normx"], l1, l2, positive, w_work, r, s0, screened, 0, 0.0, P0, True, True)
+        prep["normx"], l1, l2, positive, w_work, r, s0, screened, 0, 0.0, P0, True, True, 0)
     assert n_epochs == 0
     np.testing.assert_array_equal(w_work, w)  # no epoch: w untouched
     return primal, gap, prep["y_offset"] - s
@@ -254,7 +255,7 @@ def test_ws_solver_does_not_write_into_inputs(kind):
     s, n_epochs, gap, primal, converged = enet_ws_solve(
         *prep["parts"], prep["z"], prep["d"], False, prep["S"], prep["mu"], prep["sd"],
         prep["lips"], prep["normx"], l1, l2, False, w, r, 0.0, screened, 10_000, 1e-12, P0,
-        True, True)
+        True, True, 0)
     assert converged and n_epochs > 0
     for a, b in zip(inputs, before):
         if isinstance(a, np.ndarray):
@@ -468,7 +469,7 @@ def test_projected_step_on_face():
     np.testing.assert_allclose(out_t, [1.0 - 2.0 * t, -2.0 + t, 0.0, 3.0 - 2.5 * t, 0.0])
 
 
-def _lasso_from_zero(prep, alpha, max_epochs, tol_abs, accelerate):
+def _lasso_from_zero(prep, alpha, max_epochs, tol_abs, accelerate, max_work=0):
     """The kernel on the Lasso (unit weights) from ``w = 0``; ``(w, s, n_epochs, converged)``."""
     p = prep["mu"].shape[0]
     w = np.zeros(p)
@@ -477,7 +478,7 @@ def _lasso_from_zero(prep, alpha, max_epochs, tol_abs, accelerate):
     s, n_epochs, _, _, converged = enet_ws_solve(
         *prep["parts"], prep["z"], prep["d"], True, prep["S"], prep["mu"], prep["sd"],
         prep["lips"], prep["normx"], np.full(p, alpha), np.zeros(p), False, w, r, 0.0, screened,
-        max_epochs, tol_abs, P0, True, accelerate)
+        max_epochs, tol_abs, P0, True, accelerate, max_work)
     return w, s, n_epochs, converged
 
 
@@ -528,3 +529,34 @@ def test_newton_steps_end_the_slow_phase_of_coordinate_descent():
     b = prep["y_offset"] - s
     f_ref = enet_objective(X, y, ref.coef, ref.intercept, alpha=alpha)
     assert enet_objective(X, y, w, b, alpha=alpha) <= f_ref * (1.0 + 1e-6)
+
+
+def test_max_work_stops_the_solver_early():
+    """``max_work``: the solve stops, not converged, once its epochs have done that many
+    multiply-adds or would within WORK_LOOKAHEAD_EPOCHS epochs; the point reached is a valid
+    warm start (the objective went down). ``max_work = 0`` is no limit."""
+    rng = np.random.default_rng(3)
+    n, p = 200, 60
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    y = X[:, :8] @ rng.standard_normal(8) + 0.1 * rng.standard_normal(n)
+    prep = _prepare(X, y, None, True)
+    alpha = 1e-3 * np.max(np.abs(X.T @ prep["z"])) / n
+    tol = 1e-10 * 0.5 * float(prep["z"] @ prep["z"]) / n
+    w, _, n_full, converged = _lasso_from_zero(prep, alpha, 100_000, tol, True)
+    assert converged and n_full > 10
+    # the first working set (P0 features) would pass the budget within the look-ahead
+    _, _, n_epochs, converged = _lasso_from_zero(prep, alpha, 100_000, tol, True,
+                                                 max_work=n * P0 * WORK_LOOKAHEAD_EPOCHS)
+    assert n_epochs == 0 and not converged
+    # a budget of a few epochs: stops within the inner loop that passes it
+    budget = 3 * n * P0 * WORK_LOOKAHEAD_EPOCHS
+    w_part, s_part, n_epochs, converged = _lasso_from_zero(prep, alpha, 100_000, tol, True,
+                                                           max_work=budget)
+    assert 0 < n_epochs < n_full and not converged
+    l1 = np.full(p, alpha)
+    zero = _kernel_gap(prep, np.zeros(p), l1, np.zeros(p), False)[0]
+    assert _kernel_gap(prep, w_part, l1, np.zeros(p), False)[0] < zero
+    w_big, _, n_big, converged = _lasso_from_zero(prep, alpha, 100_000, tol, True,
+                                                  max_work=10 ** 12)
+    assert converged and n_big == n_full
+    np.testing.assert_array_equal(w_big, w)

@@ -86,6 +86,7 @@ def test_compressed_solves_match_solves_on_X(sparse, weights, fit_intercept, l1_
     compressed = QuadraticProblem(Xin, y, sw, fit_intercept, compress=True)
     plain = QuadraticProblem(Xin, y, sw, fit_intercept)
     assert compressed.compress and not plain.compress
+    assert plain.switch_work == 0  # small design: never switches to the compressed one
     amax = plain.alpha_max(l1_ratio, v)
     coef = None
     for ratio in (0.3, 0.03, 0.003):  # warm-started, as in a path
@@ -134,3 +135,67 @@ def test_path_on_a_tall_design_matches_sklearn():
     _, sk_coefs, _ = sk_lasso_path(Xc, yc, alphas=alphas, tol=1e-14, max_iter=100_000)
     np.testing.assert_allclose(coefs, sk_coefs, rtol=0, atol=1e-5)
     assert np.all(gaps <= 1e-10 * 0.5 * np.mean(yc ** 2))
+
+
+@pytest.mark.parametrize("fit_intercept, weights, l1_ratio", [
+    (True, "unit", 1.0), (False, "random", 0.6)])
+def test_single_solves_switch_to_the_compressed_design(fit_intercept, weights, l1_ratio,
+                                                       monkeypatch):
+    """A solve on X that has done (or is about to do) the Gram matrix's work goes on on the
+    compressed design: same solution, certified gap, epochs of both parts counted."""
+    X, Xin, y = _data(n=2000, p=40, seed=6)
+    sw = _weights(weights, 2000, np.random.default_rng(7))
+    monkeypatch.setattr(_problem, "SWITCH_MIN_ENTRIES", 1)
+    switching = QuadraticProblem(Xin, y, sw, fit_intercept)
+    assert switching.switch_work == 2000 * 40 ** 2 // (2 * _problem.GRAM_SPEED_RATIO)
+    plain = QuadraticProblem(Xin, y, sw, fit_intercept)
+    plain.switch_work = 0
+    amax = plain.alpha_max(l1_ratio)
+    alpha = 0.002 * amax
+    a = switching.solve(alpha, l1_ratio, tol=1e-9, max_iter=10_000)
+    assert switching._compressed is not None
+    b = plain.solve(alpha, l1_ratio, tol=1e-9, max_iter=10_000)
+    assert plain._compressed is None
+    assert a.converged and b.converged and a.n_iter > 0
+    kw = dict(alpha=alpha, l1_ratio=l1_ratio, sample_weight=sw)
+    f_a = enet_objective(X, y, a.coef, a.intercept, **kw)
+    assert f_a == pytest.approx(enet_objective(X, y, b.coef, b.intercept, **kw), rel=1e-8)
+    gap = enet_duality_gap(X, y, a.coef, a.intercept, fit_intercept=fit_intercept, **kw)
+    assert gap <= 1e-9 * plain.null_objective + 1e-12 * f_a
+    # once built, the compressed design serves the next solves directly
+    c = switching.solve(0.5 * alpha, l1_ratio, coef_init=a.coef, tol=1e-9, max_iter=10_000)
+    assert c.converged
+    # below COMPRESS_MIN_TOL, solves stay on X whatever the work
+    tight = QuadraticProblem(Xin, y, sw, fit_intercept)
+    tight.solve(alpha, l1_ratio, tol=1e-12, max_iter=100_000)
+    assert tight._compressed is None
+
+
+def test_no_switch_on_sparse_or_wide_designs(monkeypatch):
+    monkeypatch.setattr(_problem, "SWITCH_MIN_ENTRIES", 1)
+    _, Xin, y = _data(n=400, p=30, sparse=True)
+    assert QuadraticProblem(Xin, y, np.ones(400), True).switch_work == 0
+    _, Xin, y = _data(n=50, p=30)
+    assert QuadraticProblem(Xin, y, np.ones(50), True).switch_work == 0
+    _, Xin, y = _data(n=400, p=30)
+    assert QuadraticProblem(Xin, y, np.ones(400), True).switch_work > 0
+
+
+def test_solves_at_alpha_max_are_exactly_zero():
+    """At alpha_max the penalized coefficients are 0 exactly (not of order eps), also with an
+    unpenalized feature, whose least-squares fit is the solution."""
+    X, Xin, y = _data(n=60, p=20, seed=8)
+    v = np.ones(20)
+    v[2] = 0.0
+    problem = QuadraticProblem(Xin, y, np.ones(60), True)
+    amax = problem.alpha_max(1.0, v)
+    for alpha in (amax, 2.0 * amax):
+        res = problem.solve(alpha, 1.0, v, tol=1e-12, max_iter=10_000)
+        assert np.all(np.delete(res.coef, 2) == 0.0) and res.converged
+        A = np.column_stack([X[:, 2], np.ones(60)])
+        ls = np.linalg.lstsq(A, y, rcond=None)[0]
+        assert res.coef[2] == pytest.approx(ls[0], rel=1e-8)
+        assert res.intercept == pytest.approx(ls[1], rel=1e-8)
+    # just below alpha_max, the solver runs on the original levels
+    res = problem.solve(0.9 * amax, 1.0, v, tol=1e-12, max_iter=10_000)
+    assert np.count_nonzero(np.delete(res.coef, 2)) >= 1
