@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+import scipy.sparse as sp
 from scipy import linalg
 
 from .._config import _numba_threads, _single_threaded_blas
@@ -272,15 +273,10 @@ def _polish(problem, l1, positive, w):
     cols = np.flatnonzero(forced).astype(np.int64)
     if cols.size == 0 or cols.size >= problem.n_samples:
         return None, None
-    n = problem.n_samples
-    rows = np.arange(n, dtype=np.int64)
-    XA = gather_columns(*problem.parts, rows, rows, cols, False)
-    XA -= problem.mu[cols]
-    sqd = np.sqrt(problem.d / problem.S)
-    XS = XA * sqd[:, None]
+    G, times_A, b = _support_gram(problem, cols)
+    k = cols.size
     # small dense algebra: single-threaded BLAS (threads spin and stall between calls)
-    with _single_threaded_blas() if n * cols.size ** 2 < SMALL_PROGRAM else nullcontext():
-        G = XS.T @ XS
+    with _single_threaded_blas() if k ** 3 // 3 < SMALL_PROGRAM else nullcontext():
         try:
             cho = linalg.cho_factor(G, check_finite=False)
         except linalg.LinAlgError:
@@ -288,12 +284,11 @@ def _polish(problem, l1, positive, w):
     if not np.all(np.isfinite(cho[0])) or np.min(np.abs(np.diag(cho[0]))) <= 1e-10 * np.sqrt(
             np.max(np.diag(G))):
         return None, None
-    zs = problem.z * sqd
-    u0 = linalg.cho_solve(cho, XS.T @ zs, check_finite=False)
+    u0 = linalg.cho_solve(cho, b, check_finite=False)
     sign = np.sign(w[cols])
     u1 = linalg.cho_solve(cho, l1[cols] * sign, check_finite=False)  # lambda = sigma here
-    e0 = zs - XS @ u0
-    a0 = float(e0 @ e0)
+    e0 = problem.z - times_A(u0)
+    a0 = float(problem.d @ (e0 * e0)) / problem.S
     a2 = float(u1 @ (G @ u1))
     if not a2 < 1.0:
         return None, None
@@ -306,6 +301,38 @@ def _polish(problem, l1, positive, w):
     new[cols] = wa
     r = problem.z - _xw(problem, new)
     return (new, r, float(problem.mu @ new)), sigma
+
+
+def _support_gram(problem, cols):
+    """``(G, times, b)`` on the columns ``A = cols`` of the centred design ``X~``:
+    ``G = X~_A^T D X~_A``, ``times(u) = X~_A u`` and ``b = X~_A^T D z``, ``D = d / S``.
+
+    A CSC design stays sparse (its columns' products are cheap where a dense copy of
+    ``X_A`` would cost ``n |A|^2``); the centring enters through
+    ``X~_A^T D X~_A = X_A^T D X_A - (sd / S) mu_A mu_A^T``, ``mu`` being the D-weighted means.
+    """
+    D = problem.d / problem.S
+    mu_A = problem.mu[cols]
+    if sp.issparse(problem._X):
+        XA = problem._X[:, cols]
+        G = np.asarray((XA.T @ sp.diags(D) @ XA).toarray())
+        G -= (problem.sd / problem.S) * np.outer(mu_A, mu_A)
+        b = XA.T @ (D * problem.z) - mu_A * float(D @ problem.z)
+
+        def times(u):
+            return XA @ u - float(mu_A @ u)
+
+        return G, times, b
+    n = problem.n_samples
+    rows = np.arange(n, dtype=np.int64)
+    XA = gather_columns(*problem.parts, rows, rows, cols, False)
+    XA -= mu_A
+    sqd = np.sqrt(D)
+    XS = XA * sqd[:, None]
+    # small dense algebra: single-threaded BLAS (threads spin and stall between calls)
+    with _single_threaded_blas() if n * cols.size ** 2 < SMALL_PROGRAM else nullcontext():
+        G = XS.T @ XS  # a symmetric rank-k update
+    return G, lambda u: XA @ u, XS.T @ (sqd * problem.z)
 
 
 def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
