@@ -26,8 +26,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 import scipy.sparse as sp
+from numba import njit
 from scipy import linalg
 
 from .._config import _numba_threads, _single_threaded_blas
