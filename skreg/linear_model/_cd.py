@@ -16,9 +16,8 @@ of a sparse column. The gradient then reads ``-(X_j^T (d r) + s mu_j sum(d)) / S
 
 Algorithm: outer iterations compute every feature's correlation in one parallel pass,
 the duality gap (stop when ``gap <= tol_abs``), gap-safe screening of provably-zero features
-and a working set of ``max(p0, 2 nnz)`` features (``4 nnz`` after a working set that
-filled up: every feature in it entered) ranked by their distance to the dual constraint;
-inner iterations run cyclic coordinate descent on the working set with Anderson
+and a working set of ``max(p0, 2 nnz)`` features ranked by their distance to the dual
+constraint; inner iterations run cyclic coordinate descent on the working set with Anderson
 extrapolation every ``K`` epochs, until the working-set gap is below 0.3 times the outer gap.
 Once the signs on the working set stop changing, an active-set Newton step solves the
 quadratic on the current support exactly (:func:`_newton_point`), at most as often as the
@@ -301,14 +300,13 @@ def _candidates(screened):
 
 @njit(cache=True, nogil=True)
 def _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive, use_screening,
-                     screened, p0, growth):
+                     screened, p0):
     """Gap-safe screening, then the working set: support, unpenalized, closest to activation.
 
     A zero feature is screened (provably zero at the optimum) when its dual constraint holds
     strictly on the whole gap-safe sphere. The others are ranked by the distance of the dual
     point to their constraint, ``(l1_j - |x_j^T theta|) / ||x_j||``; the working set keeps the
-    ``max(p0, growth nnz)`` closest plus every non-zero and unpenalized feature, in index
-    order.
+    ``max(p0, 2 nnz)`` closest plus every non-zero and unpenalized feature, in index order.
     """
     n_cand = cand.shape[0]
     scores = np.empty(n_cand)
@@ -336,7 +334,7 @@ def _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive, use_s
     for k in range(n_cand):
         if not screened[cand[k]]:
             n_keep += 1
-    ws_size = min(max(p0, growth * nnz, n_forced), n_keep)
+    ws_size = min(max(p0, 2 * nnz, n_forced), n_keep)
     return smallest_k_indices(scores, cand, ws_size)
 
 
@@ -620,7 +618,6 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                                      lips, mu)
     r_dual = np.empty_like(r)
     col = np.empty_like(r)
-    growth = 2
     while True:
         # outer iteration: correlations of every candidate in one (parallel) pass, the gap
         cand = _candidates(screened)
@@ -644,7 +641,7 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
             break
         radius = np.sqrt(2.0 * max(gap, 0.0) / S)
         ws = _screen_and_rank(cand, c, scale, radius, w, l1, lips, normx, positive,
-                              use_screening, screened, p0, growth)
+                              use_screening, screened, p0)
         # inner iterations on the working set, until its own gap is below tol_in
         tol_in = INNER_TOL_RATIO * gap
         m = ws.shape[0]
@@ -730,10 +727,6 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
                 break
             if not gap_in < CG_KEEP_BUDGET * gap_before:
                 work_since_newton = 0  # only a step that pays keeps its budget for the next
-        # a working set whose every feature entered was too small: grow the next one faster
-        growth = 2
-        if m > p0 and _support_positions(ws, w).shape[0] == m:
-            growth = 4
     return s, n_epochs, gap, primal, converged
 
 
