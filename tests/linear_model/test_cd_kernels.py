@@ -17,6 +17,7 @@ from skreg.linear_model._cd import (
     WORK_LOOKAHEAD_EPOCHS,
     _face_cg_point,
     _newton_point,
+    _screen_and_rank,
     _step_on_face,
     column_stats,
     enet_ws_solve,
@@ -560,3 +561,27 @@ def test_max_work_stops_the_solver_early():
                                                   max_work=10 ** 12)
     assert converged and n_big == n_full
     np.testing.assert_array_equal(w_big, w)
+
+
+def test_working_set_size_and_order():
+    """``max(p0, 2 nnz)`` features: every non-zero and unpenalized one, then the zeros
+    closest to their dual constraint, in index order."""
+    rng = np.random.default_rng(4)
+    p = 60
+    cand = np.arange(p, dtype=np.int64)
+    c = rng.uniform(-0.9, 0.9, p)
+    w = np.zeros(p)
+    w[[3, 17, 40, 41, 59]] = [1.0, -2.0, 0.5, 0.1, 3.0]
+    l1 = np.ones(p)
+    l1[8] = 0.0  # unpenalized: always in
+    lips = np.ones(p)
+    normx = np.ones(p)
+    screened = np.zeros(p, dtype=np.bool_)
+    ws = _screen_and_rank(cand, c, 1.0, 0.0, w, l1, lips, normx, False, False, screened, 3)
+    assert ws.shape[0] == 2 * 5
+    assert np.all(np.diff(ws) > 0)
+    forced = {3, 17, 40, 41, 59, 8}
+    rest = [j for j in range(p) if j not in forced]
+    closest = sorted(rest, key=lambda j: 1.0 - abs(c[j]))[: 2 * 5 - len(forced)]
+    assert set(ws.tolist()) == forced | set(closest)
+    assert not screened.any()
