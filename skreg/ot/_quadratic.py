@@ -162,7 +162,9 @@ def _column_support(CT, j, y, gamma, k, idx, buf):
             if y[i] - CT[j, i] > theta:
                 idx[kept] = i
                 kept += 1
-        if kept == cnt:
+        if kept == cnt or kept == 0:
+            # kept == 0: every candidate rounds onto the threshold (gamma below the rounding
+            # of z): they share gamma, p = z - theta at rounding level on each
             return cnt, theta
         cnt = kept
 

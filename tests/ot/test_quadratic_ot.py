@@ -393,3 +393,25 @@ def test_bad_inputs(solve):
         solve(a, b, C + 1j)
     with pytest.raises(ValueError, match="2-D"):
         solve(a, b, C[0])
+
+
+@pytest.mark.parametrize("k", [1, 3, 40])
+def test_column_support_when_the_mass_is_below_the_rounding_of_the_scores(k):
+    """A column whose candidates all round onto the threshold (``gamma`` far below the
+    rounding of ``y - C``): they share the mass, never an empty support (the semi-dual
+    divided by the support size, a ZeroDivisionError on a k = 1 problem with tiny eps)."""
+    from skreg.ot._quadratic import _column_support
+
+    n = 40
+    CT = np.full((3, n), -1e8)
+    y = np.zeros(n)
+    idx = np.empty(n, np.int64)
+    buf = np.empty(min(k, n))
+    rho, theta = _column_support(CT, 1, y, 1e-12, k, idx, buf)
+    assert rho == min(k, n)
+    p = y[idx[:rho]] - CT[1, idx[:rho]] - theta
+    assert np.all(np.abs(p) <= 1e-7)  # the mass 1e-12 is below the rounding of 1e8
+    # a mass above the rounding gives the exact split
+    rho, theta = _column_support(CT, 1, y, 3.0, k, idx, buf)
+    assert rho == min(k, n)
+    np.testing.assert_allclose(y[idx[:rho]] - CT[1, idx[:rho]] - theta, 3.0 / rho, rtol=1e-6)
