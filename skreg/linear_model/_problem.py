@@ -252,14 +252,11 @@ def _penalty_key(l1_ratio, weights):
     return float(l1_ratio), None if weights is None else np.asarray(weights).tobytes()
 
 
-def _gram_factor(X, d, S, mu, sd, z):
-    """``(R, z_c)`` with ``R^T R = X~^T D X~ / S`` and ``R^T z_c = X~^T D z / S``.
+def weighted_gram(X, d, S, mu, sd, z):
+    """``(G, b) = (X~^T D X~, X~^T D z)`` with ``D = diag(d) / S`` and ``X~ = X - 1 mu^T``.
 
-    ``X~ = X - 1 mu^T``; ``mu`` is the d-weighted column mean (or 0), so
-    ``X~^T D X~ = X^T D X - sd mu mu^T``. ``R`` is the upper Cholesky factor when ``G`` is
-    positive definite, otherwise ``Lambda_+^(1/2) V_+^T`` from its eigenvalues above rounding
-    (rank-deficient designs), so that ``1/2 ||z_c - R w||^2`` equals the datafit up to a
-    constant for every ``w`` in both cases (``X~^T D z`` lies in the range of ``G``).
+    ``mu`` is the d-weighted column mean (or 0), so ``X~^T D X~ = X^T D X - (sd / S) mu mu^T``
+    and X is never centred (a sparse X stays sparse).
     """
     p = X.shape[1]
     if sp.issparse(X):
@@ -284,6 +281,18 @@ def _gram_factor(X, d, S, mu, sd, z):
                 G += block.T @ block
     G -= (sd / S) * np.outer(mu, mu)
     b -= mu * (float(d @ z) / S)
+    return G, b
+
+
+def _gram_factor(X, d, S, mu, sd, z):
+    """``(R, z_c)`` with ``R^T R = X~^T D X~ / S`` and ``R^T z_c = X~^T D z / S``.
+
+    ``X~ = X - 1 mu^T`` (see :func:`weighted_gram`). ``R`` is the upper Cholesky factor when
+    ``G`` is positive definite, otherwise ``Lambda_+^(1/2) V_+^T`` from its eigenvalues above
+    rounding (rank-deficient designs), so that ``1/2 ||z_c - R w||^2`` equals the datafit up to
+    a constant for every ``w`` in both cases (``X~^T D z`` lies in the range of ``G``).
+    """
+    G, b = weighted_gram(X, d, S, mu, sd, z)
     floor = G.shape[0] * np.finfo(np.float64).eps * max(float(np.max(np.diag(G))), 0.0)
     try:
         L = np.linalg.cholesky(G)

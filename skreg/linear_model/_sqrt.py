@@ -31,7 +31,7 @@ from numba import njit
 from scipy import linalg
 
 from .._config import _numba_threads, _single_threaded_blas
-from .._kernels.linalg import gather_columns, matvec
+from .._kernels.linalg import matvec
 from ._cd import (
     _correlations,
     _dual_scale,
@@ -39,7 +39,7 @@ from ._cd import (
     _residual_stats,
     _unpenalized_columns,
 )
-from ._problem import DEFAULT_P0, SolveResult
+from ._problem import DEFAULT_P0, SolveResult, weighted_gram
 from ._quantile import SMALL_PROGRAM
 
 MAX_SCALE_STEPS = 100
@@ -307,32 +307,20 @@ def _support_gram(problem, cols):
     """``(G, times, b)`` on the columns ``A = cols`` of the centred design ``X~``:
     ``G = X~_A^T D X~_A``, ``times(u) = X~_A u`` and ``b = X~_A^T D z``, ``D = d / S``.
 
-    A CSC design stays sparse (its columns' products are cheap where a dense copy of
-    ``X_A`` would cost ``n |A|^2``); the centring enters through
-    ``X~_A^T D X~_A = X_A^T D X_A - (sd / S) mu_A mu_A^T``, ``mu`` being the D-weighted means.
+    The columns are taken from X as it is (a CSC design stays sparse: a dense copy of its
+    columns would cost ``n |A|^2`` in the products); :func:`weighted_gram` centres them.
     """
-    D = problem.d / problem.S
+    XA = problem._X[:, cols]
     mu_A = problem.mu[cols]
-    if sp.issparse(problem._X):
-        XA = problem._X[:, cols]
-        G = np.asarray((XA.T @ sp.diags(D) @ XA).toarray())
-        G -= (problem.sd / problem.S) * np.outer(mu_A, mu_A)
-        b = XA.T @ (D * problem.z) - mu_A * float(D @ problem.z)
-
-        def times(u):
-            return XA @ u - float(mu_A @ u)
-
-        return G, times, b
-    n = problem.n_samples
-    rows = np.arange(n, dtype=np.int64)
-    XA = gather_columns(*problem.parts, rows, rows, cols, False)
-    XA -= mu_A
-    sqd = np.sqrt(D)
-    XS = XA * sqd[:, None]
     # small dense algebra: single-threaded BLAS (threads spin and stall between calls)
-    with _single_threaded_blas() if n * cols.size ** 2 < SMALL_PROGRAM else nullcontext():
-        G = XS.T @ XS  # a symmetric rank-k update
-    return G, lambda u: XA @ u, XS.T @ (sqd * problem.z)
+    small = sp.issparse(XA) or problem.n_samples * cols.size ** 2 < SMALL_PROGRAM
+    with _single_threaded_blas() if small else nullcontext():
+        G, b = weighted_gram(XA, problem.d, problem.S, mu_A, problem.sd, problem.z)
+
+    def times(u):
+        return XA @ u - float(mu_A @ u)
+
+    return G, times, b
 
 
 def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
