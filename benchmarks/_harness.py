@@ -111,9 +111,22 @@ def _run(fit, tol):
     return result, seconds, convergence, cpu
 
 
+def _measure(measure, result):
+    """``measure(result)`` on one BLAS thread.
+
+    The measurement is not timed, but a multi-threaded BLAS call in it would leave OpenBLAS's
+    worker threads spinning for ~0.1 s, and the next timed fit would share the cores with
+    them (measured on 2 cores: a 12 ms SqrtLasso fit took 24-32 ms after a gap computation).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return float(measure(result))
+
+
 def _run_measured(fit, measure, tol):
     result, seconds, conv, _ = _run(fit, tol)
-    return result, seconds, conv, float(measure(result))
+    return result, seconds, conv, _measure(measure, result)
 
 
 class FitTimeout(Exception):
@@ -304,7 +317,7 @@ def time_fit(fit, measure, tol, repeats):
         result, seconds, _, cpu_seconds = _run(fit, tol)
         times.append(seconds)
         cpu.append(cpu_seconds)
-        gaps.append(float(measure(result)))
+        gaps.append(_measure(measure, result))
     return {
         "result": result,
         "cpu_per_wall": float(np.sum(cpu) / max(np.sum(times), 1e-12)),

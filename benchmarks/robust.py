@@ -1327,8 +1327,10 @@ def write_markdown(path, rows, summary, meta, compile_info):
         vals = ", ".join(f"{c.split('/', 1)[1]} {_fmt_ratio(v)}" for c, v in t["ratios"].items())
         text = (f"- {t['target']} (ratio <= {_fmt_ratio(t['max_ratio'])}): met in "
                 f"{len(t['met'])} of {n} cases, not met in {len(t['unmet'])}"
+                + (": " + ", ".join(c.split("/", 1)[1] for c in t["unmet"]) if t["unmet"]
+                   else "")
                 + (f", undetermined in {len(t['undetermined'])} (anchor killed)"
-                   if t["undetermined"] else "") + f" ({vals}")
+                   if t["undetermined"] else "") + f" (all ratios: {vals}")
         if t["timeout_bounds"]:
             text += "; anchor killed: " + ", ".join(
                 f"{c.split('/', 1)[1]} < {_fmt_ratio(v)}" for c, v in t["timeout_bounds"].items())

@@ -273,14 +273,21 @@ def _polish(problem, l1, positive, w):
     cols = np.flatnonzero(forced).astype(np.int64)
     if cols.size == 0 or cols.size >= problem.n_samples:
         return None, None
+    # small dense algebra (the support's Gram matrix and products with its n x |A| block):
+    # single-threaded BLAS, whose threads would otherwise spin after each call and stall the
+    # next parallel kernel (measured: a 0.6 ms gap took 4 ms after a 5000 x 18 product)
+    small = sp.issparse(problem._X) or problem.n_samples * cols.size ** 2 < SMALL_PROGRAM
+    with _single_threaded_blas() if small else nullcontext():
+        return _polish_on(problem, l1, positive, w, cols)
+
+
+def _polish_on(problem, l1, positive, w, cols):
+    """:func:`_polish` on the support ``cols`` (the BLAS thread count already chosen)."""
     G, times_A, b = _support_gram(problem, cols)
-    k = cols.size
-    # small dense algebra: single-threaded BLAS (threads spin and stall between calls)
-    with _single_threaded_blas() if k ** 3 // 3 < SMALL_PROGRAM else nullcontext():
-        try:
-            cho = linalg.cho_factor(G, check_finite=False)
-        except linalg.LinAlgError:
-            return None, None
+    try:
+        cho = linalg.cho_factor(G, check_finite=False)
+    except linalg.LinAlgError:
+        return None, None
     if not np.all(np.isfinite(cho[0])) or np.min(np.abs(np.diag(cho[0]))) <= 1e-10 * np.sqrt(
             np.max(np.diag(G))):
         return None, None
@@ -312,10 +319,7 @@ def _support_gram(problem, cols):
     """
     XA = problem._X[:, cols]
     mu_A = problem.mu[cols]
-    # small dense algebra: single-threaded BLAS (threads spin and stall between calls)
-    small = sp.issparse(XA) or problem.n_samples * cols.size ** 2 < SMALL_PROGRAM
-    with _single_threaded_blas() if small else nullcontext():
-        G, b = weighted_gram(XA, problem.d, problem.S, mu_A, problem.sd, problem.z)
+    G, b = weighted_gram(XA, problem.d, problem.S, mu_A, problem.sd, problem.z)
 
     def times(u):
         return XA @ u - float(mu_A @ u)
