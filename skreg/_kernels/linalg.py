@@ -133,13 +133,12 @@ def xt_dot_weighted(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d, ou
 
 
 @njit(cache=True, nogil=True)
-def weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d,
-                         first, second):
-    """``first[j] = sum_i d_i X_ij`` and ``second[j] = sum_i d_i X_ij^2`` for every column.
+def weighted_col_moments(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, first, second):
+    """``first[k] = sum_i d_i X_ij`` and ``second[k] = sum_i d_i X_ij^2``, ``j = cols[k]``.
 
     Parallel over columns when the pass is large enough to pay (``PARALLEL_MIN_WORK``).
     """
-    _column_sums(Xd, data, indices, indptr, is_sparse, np.arange(n_features), d, d, unit_d,
+    _column_sums(Xd, data, indices, indptr, is_sparse, cols, d, d, unit_d,
                  bool(True), first, second)  # noqa: UP018
 
 

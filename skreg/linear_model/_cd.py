@@ -735,9 +735,10 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
 
 
 @njit(cache=True, nogil=True)
-def column_stats(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d, center, S,
-                 mu, lips, normx):
-    """Fill ``mu`` (d-weighted column means, or 0), ``lips`` and ``normx`` for the kernel.
+def column_stats(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, center, S, mu, lips,
+                 normx):
+    """Fill ``mu`` (d-weighted column means, or 0), ``lips`` and ``normx`` for the kernel, at
+    the features ``cols`` (``np.arange(n_features)``: all; other entries are left as they are).
 
     Returns ``sum(d)``. Columns that are constant after centering get ``lips = 0`` (their
     coefficient is never moved).
@@ -745,14 +746,15 @@ def column_stats(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d, ce
     sd = 0.0
     for i in range(d.shape[0]):
         sd += d[i]
-    first = np.empty(n_features)
-    second = np.empty(n_features)
-    weighted_col_moments(Xd, data, indices, indptr, is_sparse, n_features, d, unit_d, first,
-                         second)
-    for j in range(n_features):
-        m = first[j] / sd if center else 0.0
-        nrm2 = second[j] - m * m * sd
-        if nrm2 <= 1e-12 * second[j] or nrm2 <= 0.0:
+    m_cols = cols.shape[0]
+    first = np.empty(m_cols)
+    second = np.empty(m_cols)
+    weighted_col_moments(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, first, second)
+    for k in range(m_cols):
+        j = cols[k]
+        m = first[k] / sd if center else 0.0
+        nrm2 = second[k] - m * m * sd
+        if nrm2 <= 1e-12 * second[k] or nrm2 <= 0.0:
             nrm2 = 0.0
         mu[j] = m
         lips[j] = nrm2 / S
@@ -944,9 +946,9 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
     h = np.empty(n_samples)
     z = np.empty(n_samples)
     r = np.empty(n_samples)
-    mu = np.zeros(n_features)
-    lips = np.empty(n_features)
-    normx = np.empty(n_features)
+    mu = np.zeros(n_features)  # (mu, lips, normx) are filled on each Newton model's candidates
+    lips = np.zeros(n_features)
+    normx = np.zeros(n_features)
     w_new = np.empty(n_features)
     total_epochs = 0
     gap = np.inf
@@ -956,6 +958,7 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
     # Newton model (which handles them exactly) must also be below the tolerance.
     has_unpenalized = bool(np.any((l1 == 0.0) & (l2 == 0.0)))
     model_decrease = np.inf if has_unpenalized else 0.0
+    restrict = True  # Newton models on candidate features (see _newton_candidates)
     it = 0
     for it in range(max_newton + 1):
         primal, gap = logistic_gap(*parts, y, d, S, eta, w, l1, l2, positive, fit_intercept,
@@ -966,10 +969,11 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
         if it == max_newton or total_epochs >= max_epochs:
             break
         _newton_weights(y, d, eta, h, z)
-        sd = column_stats(*parts, n_features, h, False, fit_intercept, S, mu, lips, normx)
+        screened = _newton_candidates(c, w, l1, positive, p0, restrict)
+        cand = np.flatnonzero(~screened)
+        sd = column_stats(*parts, cand, h, False, fit_intercept, S, mu, lips, normx)
         zbar, s0 = _working_residual(h, sd, fit_intercept, eta, b, mu, w, z, r)
         w_new[:] = w
-        screened = np.zeros(n_features, dtype=np.bool_)
         tol_sub = max(INNER_TOL_RATIO * gap, 0.1 * tol_abs)
         s_new, ep, _, _, _ = enet_ws_solve(
             *parts, z, h, False, S, mu, sd, lips, normx, l1, l2, positive, w_new, r, s0,
@@ -981,5 +985,40 @@ def logistic_prox_newton(Xd, data, indices, indptr, is_sparse, y, d, S, fit_inte
         if has_unpenalized:
             model_decrease = abs(decrease)
         if stop:
-            break
+            if not restrict:
+                break
+            restrict = False  # the restricted model is solved: give it every feature
+        else:
+            restrict = True
     return b, it, total_epochs, gap, converged
+
+
+def _newton_candidates(c, w, l1, positive, p0, restrict):
+    """Features left out of a Newton subproblem (``screened`` for :func:`enet_ws_solve`).
+
+    Each Newton model costs passes over its candidates (their Hessian-weighted norms, the
+    correlations of its working sets), while the dual point of the current iterate already
+    ranks every feature by ``|X_j^T theta| / l1_j`` (``c``, from :func:`logistic_gap`). The
+    candidates are the support, the features without l1 penalty, every feature whose dual
+    constraint is violated, and the next best-ranked ones, as many as the support (at least
+    ``p0``). A feature left out stays at 0 for this step only: the gap of the next iterate,
+    computed on every feature, decides whether it joins. Without ``restrict``, nothing is
+    left out.
+    """
+    p = w.shape[0]
+    screened = np.zeros(p, dtype=np.bool_)
+    if not restrict:
+        return screened
+    forced = (w != 0.0) | (l1 <= 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = (np.maximum(c, 0.0) if positive else np.abs(c)) / l1
+    score[forced] = np.inf
+    n_forced = int(np.count_nonzero(forced))
+    n_viol = int(np.count_nonzero(score > 1.0)) - n_forced
+    k = min(p, n_forced + max(p0, n_forced, n_viol))
+    if k == p:
+        return screened
+    keep = np.argpartition(-score, k - 1)[:k]
+    screened[:] = True
+    screened[keep] = False
+    return screened

@@ -92,7 +92,7 @@ class QuadraticProblem:
         self.lips = np.empty(self.n_features)
         self.normx = np.empty(self.n_features)
         with _numba_threads():
-            self.sd = column_stats(*self.parts, self.n_features, self.d, self.unit_d,
+            self.sd = column_stats(*self.parts, np.arange(self.n_features), self.d, self.unit_d,
                                    self.fit_intercept, self.S, self.mu, self.lips, self.normx)
         self.y_offset = float(self.d @ y / self.sd) if self.fit_intercept else 0.0
         self.z = np.ascontiguousarray(y - self.y_offset, dtype=np.float64)
@@ -123,7 +123,8 @@ class QuadraticProblem:
             lips = np.empty(p)
             normx = np.empty(p)
             with _numba_threads():
-                column_stats(*parts, p, np.ones(k), True, False, 1.0, np.zeros(p), lips, normx)
+                column_stats(*parts, np.arange(p), np.ones(k), True, False, 1.0, np.zeros(p),
+                             lips, normx)
             # columns constant after centering stay fixed, as on X (R keeps rounding there)
             lips[self.lips == 0.0] = 0.0
             normx[self.lips == 0.0] = 0.0

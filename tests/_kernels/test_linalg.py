@@ -117,7 +117,7 @@ def test_weighted_col_moments(kind, unit_d):
     d = np.ones(N_SAMPLES) if unit_d else rng.uniform(0.0, 2.0, N_SAMPLES)
     first = np.full(N_FEATURES, np.nan)
     second = np.full(N_FEATURES, np.nan)
-    weighted_col_moments(*parts, N_FEATURES, d, unit_d, first, second)
+    weighted_col_moments(*parts, np.arange(N_FEATURES), d, unit_d, first, second)
     np.testing.assert_allclose(first, d @ X, rtol=1e-13, atol=1e-14)
     np.testing.assert_allclose(second, d @ X**2, rtol=1e-13, atol=1e-14)
     for j in EMPTY_COLS:
@@ -137,7 +137,7 @@ def test_dense_and_sparse_kernels_agree():
         out = np.empty(N_FEATURES)
         xt_dot_weighted(*parts, cols, d, v, False, out)
         first, second = np.empty(N_FEATURES), np.empty(N_FEATURES)
-        weighted_col_moments(*parts, N_FEATURES, d, False, first, second)
+        weighted_col_moments(*parts, np.arange(N_FEATURES), d, False, first, second)
         mv = np.empty(N_SAMPLES)
         matvec(*parts, N_SAMPLES, v[:N_FEATURES], mv)
         results[kind] = np.concatenate([out, first, second, mv])
@@ -157,7 +157,7 @@ def test_inputs_are_not_modified():
         cols = np.arange(N_FEATURES, dtype=np.int64)
         out = np.empty(N_FEATURES)
         xt_dot_weighted(*parts, cols, d, v, False, out)
-        weighted_col_moments(*parts, N_FEATURES, d, False, np.empty(N_FEATURES),
+        weighted_col_moments(*parts, np.arange(N_FEATURES), d, False, np.empty(N_FEATURES),
                              np.empty(N_FEATURES))
         matvec(*parts, N_SAMPLES, np.ones(N_FEATURES), np.empty(N_SAMPLES))
         for a, b in zip(parts, before):
@@ -196,6 +196,6 @@ def test_parallel_passes_match_numpy(kind, n_cols):
     np.testing.assert_allclose(out, X[:, cols].T @ (d * v), rtol=1e-11, atol=1e-10)
     first = np.full(n_cols, np.nan)
     second = np.full(n_cols, np.nan)
-    weighted_col_moments(*parts, n_cols, d, False, first, second)
+    weighted_col_moments(*parts, np.arange(n_cols), d, False, first, second)
     np.testing.assert_allclose(first, d @ X, rtol=1e-11, atol=1e-10)
     np.testing.assert_allclose(second, d @ X**2, rtol=1e-11)

@@ -16,6 +16,7 @@ from skreg.linear_model._cd import (
     NEWTON_MAX_SUPPORT,
     WORK_LOOKAHEAD_EPOCHS,
     _face_cg_point,
+    _newton_candidates,
     _newton_point,
     _screen_and_rank,
     _step_on_face,
@@ -56,7 +57,7 @@ def _prepare(X, y, sw, fit_intercept):
     unit_d = sw is None
     S = float(d.sum())
     mu, lips, normx = np.zeros(p), np.empty(p), np.empty(p)
-    sd = column_stats(*parts, p, d, unit_d, fit_intercept, S, mu, lips, normx)
+    sd = column_stats(*parts, np.arange(p), d, unit_d, fit_intercept, S, mu, lips, normx)
     y_offset = float(d @ y / sd) if fit_intercept else 0.0
     z = np.ascontiguousarray(y - y_offset)
     return dict(parts=parts, d=d, unit_d=unit_d, S=S, mu=mu, sd=sd, lips=lips, normx=normx,
@@ -157,7 +158,7 @@ def test_column_stats(kind, fit_intercept):
     d = rng.uniform(0.0, 2.0, n)
     S = float(d.sum())
     mu, lips, normx = np.zeros(p), np.empty(p), np.empty(p)
-    sd = column_stats(*csc_parts(X), p, d, False, fit_intercept, S, mu, lips, normx)
+    sd = column_stats(*csc_parts(X), np.arange(p), d, False, fit_intercept, S, mu, lips, normx)
     assert sd == pytest.approx(d.sum(), rel=1e-14)
     exp_mu = d @ Xd / d.sum() if fit_intercept else np.zeros(p)
     Xc = Xd - exp_mu
@@ -167,13 +168,52 @@ def test_column_stats(kind, fit_intercept):
     assert lips[4] == 0.0 if kind == "sparse" else True  # empty column
 
 
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_column_stats_on_a_subset_fills_only_those_features(kind):
+    rng = np.random.default_rng(3)
+    X = _design(kind)
+    n, p = X.shape
+    d = rng.uniform(0.0, 2.0, n)
+    S = float(d.sum())
+    full = [np.zeros(p), np.empty(p), np.empty(p)]
+    column_stats(*csc_parts(X), np.arange(p), d, False, True, S, *full)
+    cols = np.array([p - 1, 0, 3], dtype=np.int64)
+    sub = [np.full(p, -7.0), np.full(p, -7.0), np.full(p, -7.0)]
+    sd = column_stats(*csc_parts(X), cols, d, False, True, S, *sub)
+    assert sd == pytest.approx(S, rel=1e-14)
+    others = np.setdiff1d(np.arange(p), cols)
+    for got, exp in zip(sub, full):
+        np.testing.assert_array_equal(got[cols], exp[cols])
+        assert np.all(got[others] == -7.0)
+
+
+def test_newton_candidates_keep_support_violators_and_the_best_ranked():
+    c = np.array([0.1, 0.95, 2.0, 0.2, 0.5, 1.5, 0.0, 0.3, -3.0, 0.05])
+    l1 = np.ones(10)
+    l1[6] = 0.0  # unpenalized: always a candidate
+    w = np.zeros(10)
+    w[3] = 1.0  # the support: always a candidate
+    screened = _newton_candidates(c, w, l1, False, 1, True)
+    kept = set(np.flatnonzero(~screened))
+    # forced {3, 6}; violators {2, 5, 8}; max(p0, 2 forced, 3 violators) = 3 ranked: the
+    # violators themselves (p0 = 1)
+    assert kept == {2, 3, 5, 6, 8}
+    screened = _newton_candidates(c, w, l1, False, 4, True)
+    assert set(np.flatnonzero(~screened)) == {1, 2, 3, 5, 6, 8}  # + the next best: 1
+    # positive: only c_j > l1_j violates (feature 8 is far from its one-sided constraint)
+    screened = _newton_candidates(c, w, l1, True, 1, True)
+    assert set(np.flatnonzero(~screened)) == {2, 3, 5, 6}
+    assert not np.any(_newton_candidates(c, w, l1, False, 1, False))
+    assert not np.any(_newton_candidates(c, w, l1, False, 10, True))
+
+
 def test_column_stats_constant_column_has_zero_curvature():
     rng = np.random.default_rng(2)
     X = np.asfortranarray(rng.standard_normal((20, 3)))
     X[:, 1] = 7.0
     d = np.ones(20)
     mu, lips, normx = np.zeros(3), np.empty(3), np.empty(3)
-    column_stats(*csc_parts(X), 3, d, True, True, 20.0, mu, lips, normx)
+    column_stats(*csc_parts(X), np.arange(3), d, True, True, 20.0, mu, lips, normx)
     assert lips[1] == 0.0 and normx[1] == 0.0
     assert mu[1] == pytest.approx(7.0)
 
