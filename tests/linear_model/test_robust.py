@@ -294,6 +294,43 @@ def test_paths_are_certified_and_parallel_equal(path, model):
     np.testing.assert_allclose(par[1], coefs, atol=1e-6)
 
 
+def test_sqrt_lasso_path_into_interpolation_has_exact_zeros_and_reference_certificates():
+    # p >> n and alpha down to 0.01 alpha_max: the optimum interpolates (sigma = 0) along the
+    # second half of the path; the minimum-l1 interpolant has at most n - 1 non-zeros here
+    # (centred data), without the interior point's residue (which left up to 65 non-zeros,
+    # and made the reference's certificate, built on the support, 2.6e-3)
+    X, y, _ = make_correlated_regression(40, 200, rho=0.5, snr=3.0, random_state=0)
+    X = np.asfortranarray(X - X.mean(axis=0))
+    y = y - y.mean()
+    alphas = _sqrt_max(X, y, fit_intercept=False) * np.logspace(0, -2, 30)
+    _, coefs, gaps = sqrt_lasso_path(X, y, alphas=alphas, tol=1e-6, fit_intercept=False,
+                                     max_iter=100_000)
+    assert np.all(np.count_nonzero(coefs, axis=0) <= X.shape[0] - 1)
+    assert np.count_nonzero(coefs[:, -1]) == X.shape[0] - 1  # interpolating
+    for k in range(alphas.size):
+        gap = ref.relative_duality_gap("sqrt_lasso", X, y, coefs[:, k], 0.0, alpha=alphas[k],
+                                       fit_intercept=False)
+        assert gap <= GAP
+
+
+def test_sqrt_lasso_warm_start_tightens_a_lasso_already_within_budget():
+    # a fold of SqrtLassoCV's 5000 x 500 benchmark, warm-started from the path's previous
+    # alpha: the first Lasso step met its budget with one feature's dual constraint violated
+    # by 0.2% (the certificate's bottleneck), and the next 99 scale steps repeated that
+    # point without an epoch, ending unconverged at a 2e-3 gap
+    X, y, _ = make_correlated_regression(5000, 500, rho=0.5, snr=3.0, random_state=0)
+    alphas = _sqrt_max(X, y) * np.logspace(0, -2, 30)  # SqrtLassoCV's grid on all the data
+    train = np.r_[0:2000, 3000:5000]
+    X, y = np.asfortranarray(X[train]), y[train]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _, coefs, gaps, n_iters = sqrt_lasso_path(X, y, alphas=alphas, tol=1e-5,
+                                                  max_iter=100_000, return_n_iter=True)
+    null = ref.sqrt_lasso_null_objective(y)
+    assert np.all(gaps <= 1e-5 * null)
+    assert np.all(n_iters < 1000)
+
+
 @pytest.mark.parametrize("Est, attr", [(SqrtLassoCV, "mse_path_"), (LADLassoCV, "mae_path_")])
 def test_cv(Est, attr):
     X, y = _data("tall", seed=12, outliers=Est is LADLassoCV)
