@@ -48,6 +48,8 @@ NEWTON_MAX_SUPPORT = 2000  # larger supports: conjugate gradients, no Gram matri
 CG_MIN_ITER = 5
 CG_KEEP_BUDGET = 0.5
 WORK_LOOKAHEAD_EPOCHS = 30
+# a Newton model of the logistic solver runs on a subset of the features only below this fraction
+CANDIDATE_MAX_FRACTION = 0.3
 
 
 @njit(cache=True, nogil=True)
@@ -1002,8 +1004,11 @@ def _newton_candidates(c, w, l1, positive, p0, restrict):
     candidates are the support, the features without l1 penalty, every feature whose dual
     constraint is violated, and the next best-ranked ones, as many as the support (at least
     ``p0``). A feature left out stays at 0 for this step only: the gap of the next iterate,
-    computed on every feature, decides whether it joins. Without ``restrict``, nothing is
-    left out.
+    computed on every feature, decides whether it joins. Without ``restrict``, or when the
+    candidates would be more than ``CANDIDATE_MAX_FRACTION`` of the features, nothing is left
+    out: the passes saved are then few, and the column statistics of a scattered subset cost
+    more than those of all columns (measured on the 20000 x 50000 CSC design, 45% of the
+    features as candidates: 31-37 ms against 17 ms per fit).
     """
     p = w.shape[0]
     screened = np.zeros(p, dtype=np.bool_)
@@ -1015,8 +1020,8 @@ def _newton_candidates(c, w, l1, positive, p0, restrict):
     score[forced] = np.inf
     n_forced = int(np.count_nonzero(forced))
     n_viol = int(np.count_nonzero(score > 1.0)) - n_forced
-    k = min(p, n_forced + max(p0, n_forced, n_viol))
-    if k == p:
+    k = n_forced + max(p0, n_forced, n_viol)
+    if k > CANDIDATE_MAX_FRACTION * p:
         return screened
     keep = np.argpartition(-score, k - 1)[:k]
     screened[:] = True

@@ -13,6 +13,7 @@ from skreg._kernels.linalg import matvec
 from skreg._validation import csc_parts
 from skreg.linear_model import ElasticNet
 from skreg.linear_model._cd import (
+    CANDIDATE_MAX_FRACTION,
     NEWTON_MAX_SUPPORT,
     WORK_LOOKAHEAD_EPOCHS,
     _face_cg_point,
@@ -188,22 +189,25 @@ def test_column_stats_on_a_subset_fills_only_those_features(kind):
 
 
 def test_newton_candidates_keep_support_violators_and_the_best_ranked():
-    c = np.array([0.1, 0.95, 2.0, 0.2, 0.5, 1.5, 0.0, 0.3, -3.0, 0.05])
-    l1 = np.ones(10)
+    # ten scored features, then twenty with c = 0 (so the candidates stay below
+    # CANDIDATE_MAX_FRACTION of the features)
+    c = np.r_[0.1, 0.95, 2.0, 0.2, 0.5, 1.5, 0.0, 0.3, -3.0, 0.05, np.zeros(20)]
+    l1 = np.ones(30)
     l1[6] = 0.0  # unpenalized: always a candidate
-    w = np.zeros(10)
+    w = np.zeros(30)
     w[3] = 1.0  # the support: always a candidate
     screened = _newton_candidates(c, w, l1, False, 1, True)
-    kept = set(np.flatnonzero(~screened))
     # forced {3, 6}; violators {2, 5, 8}; max(p0, 2 forced, 3 violators) = 3 ranked: the
     # violators themselves (p0 = 1)
-    assert kept == {2, 3, 5, 6, 8}
+    assert set(np.flatnonzero(~screened)) == {2, 3, 5, 6, 8}
     screened = _newton_candidates(c, w, l1, False, 4, True)
     assert set(np.flatnonzero(~screened)) == {1, 2, 3, 5, 6, 8}  # + the next best: 1
     # positive: only c_j > l1_j violates (feature 8 is far from its one-sided constraint)
     screened = _newton_candidates(c, w, l1, True, 1, True)
     assert set(np.flatnonzero(~screened)) == {2, 3, 5, 6}
-    assert not np.any(_newton_candidates(c, w, l1, False, 1, False))
+    assert not np.any(_newton_candidates(c, w, l1, False, 1, False))  # no restriction
+    # 2 + 10 candidates > CANDIDATE_MAX_FRACTION * 30: every feature
+    assert CANDIDATE_MAX_FRACTION * 30 < 12
     assert not np.any(_newton_candidates(c, w, l1, False, 10, True))
 
 
