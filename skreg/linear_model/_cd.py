@@ -1020,7 +1020,7 @@ def _newton_candidates(c, w, l1, positive, p0, restrict):
     score[forced] = np.inf
     n_forced = int(np.count_nonzero(forced))
     n_viol = int(np.count_nonzero(score > 1.0)) - n_forced
-    k = n_forced + max(p0, n_forced, n_viol)
+    k = n_forced + max(p0, n_forced, n_viol, 1)
     if k > CANDIDATE_MAX_FRACTION * p:
         return screened
     keep = np.argpartition(-score, k - 1)[:k]

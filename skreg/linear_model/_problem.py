@@ -59,6 +59,15 @@ class SolveResult:
     converged: bool
 
 
+def x_dot(parts, n_samples, w):
+    """``X @ w`` (``parts`` from :func:`csc_parts`) by skreg's kernel, on numba's threads: no
+    BLAS call, whose threads would spin on and stall the next parallel kernel."""
+    out = np.empty(n_samples)
+    with _numba_threads():
+        matvec(*parts, n_samples, w, out)
+    return out
+
+
 class QuadraticProblem:
     """``1/(2 S) sum_i sw_i (y_i - x_i w - b)^2`` prepared for repeated solves.
 
@@ -137,10 +146,7 @@ class QuadraticProblem:
         cols = np.arange(self.n_features)
         r = self.z
         if coef is not None:
-            xw = np.empty(self.n_samples)
-            with _numba_threads():
-                matvec(*self.parts, self.n_samples, coef, xw)
-            r = self.z - xw + float(self.mu @ coef)
+            r = self.z - x_dot(self.parts, self.n_samples, coef) + float(self.mu @ coef)
         with _numba_threads():
             xt_dot_weighted(*self.parts, cols, self.d, r, self.unit_d, out)
         # centred columns would subtract mu_j * sum(sw * r), which is 0: r is centred

@@ -18,10 +18,10 @@ from contextlib import nullcontext
 import numpy as np
 
 from .._config import _numba_threads, _single_threaded_blas
-from .._kernels.linalg import gather_columns, matvec, xt_dot_weighted
+from .._kernels.linalg import gather_columns, xt_dot_weighted
 from .._validation import csc_parts
 from ._interior_point import quantile_ipm
-from ._problem import SolveResult
+from ._problem import SolveResult, x_dot
 
 DEFAULT_P0 = 10
 IPM_TOL_RATIO = 0.1  # the working-set program is solved to this fraction of the tolerance
@@ -116,9 +116,7 @@ class QuantileProblem:
         return out
 
     def _primal(self, w, b, l1):
-        xw = np.empty(self.n_samples)
-        with _numba_threads():
-            matvec(*self.parts, self.n_samples, w, xw)
+        xw = x_dot(self.parts, self.n_samples, w)
         return pinball_mean(self.y - xw - b, self.sw, self.S, self.tau) + float(
             l1 @ np.abs(w))
 

@@ -7,11 +7,9 @@ from scipy.special import ndtri
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_scalar
 
-from .._config import _numba_threads
-from .._kernels.linalg import matvec
 from .._validation import check_feature_weights, check_sample_weight, check_X_y, csc_parts
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
-from ._problem import QuadraticProblem
+from ._problem import QuadraticProblem, x_dot
 from ._quantile import QuantileProblem
 from ._sqrt import solve_sqrt_lasso
 
@@ -235,12 +233,9 @@ class SqrtLasso(_RobustLinearModel):
         return ref.coef, ref.intercept, gap
 
     def _set_extra(self, X, y, sw):
-        # X w by skreg's kernel: a multi-threaded BLAS product here would leave OpenBLAS's
-        # threads spinning into the caller's next fit
-        xw = np.empty(X.shape[0])
-        with _numba_threads():
-            matvec(*csc_parts(X), X.shape[0], self.coef_, xw)
-        resid = y - xw - self.intercept_
+        # skreg's kernel: a multi-threaded BLAS product here would leave OpenBLAS's threads
+        # spinning into the caller's next fit
+        resid = y - x_dot(csc_parts(X), X.shape[0], self.coef_) - self.intercept_
         self.sigma_ = float(np.sqrt(sw @ (resid * resid) / sw.sum()))
 
 

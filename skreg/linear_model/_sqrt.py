@@ -31,7 +31,6 @@ from numba import njit
 from scipy import linalg
 
 from .._config import _numba_threads, _single_threaded_blas
-from .._kernels.linalg import matvec
 from ._cd import (
     _correlations,
     _dual_scale,
@@ -39,7 +38,7 @@ from ._cd import (
     _residual_stats,
     _unpenalized_columns,
 )
-from ._problem import DEFAULT_P0, SolveResult, weighted_gram
+from ._problem import DEFAULT_P0, SolveResult, weighted_gram, x_dot
 from ._quantile import SMALL_PROGRAM
 
 MAX_SCALE_STEPS = 100
@@ -392,7 +391,4 @@ def sqrt_alpha_max(problem, weights=None):
 
 
 def _xw(problem, w):
-    out = np.empty(problem.n_samples)
-    with _numba_threads():
-        matvec(*problem.parts, problem.n_samples, w, out)
-    return out
+    return x_dot(problem.parts, problem.n_samples, w)

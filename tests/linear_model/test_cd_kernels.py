@@ -209,6 +209,9 @@ def test_newton_candidates_keep_support_violators_and_the_best_ranked():
     # 2 + 10 candidates > CANDIDATE_MAX_FRACTION * 30: every feature
     assert CANDIDATE_MAX_FRACTION * 30 < 12
     assert not np.any(_newton_candidates(c, w, l1, False, 10, True))
+    # no support, no violator, p0 = 0: still the best-ranked feature
+    screened = _newton_candidates(c, np.zeros(30), np.full(30, 10.0), False, 0, True)
+    assert set(np.flatnonzero(~screened)) == {8}
 
 
 def test_column_stats_constant_column_has_zero_curvature():
