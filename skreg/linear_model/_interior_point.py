@@ -12,8 +12,20 @@ whose equality multipliers are the coefficients ``beta = (w, b)``: the Lagrangia
 ``sum_i sw_i rho_tau(y_i - B_i beta) / S + sum_j (hi_j beta_j^+ + lo_j beta_j^-)``. With
 ``x = (theta + c, eta + lo)`` it reads ``min -y^T theta  s.t.  A x = rhs, 0 <= x <= u``, the
 bounded-variable form solved by the Frisch-Newton method of Portnoy and Koenker (1997):
-Mehrotra's predictor-corrector on the primal-dual central path, one Cholesky factorization of
-the ``k x k`` normal matrix ``A D A^T = B^T D_theta B + D_eta`` per iteration, solved twice.
+Mehrotra's predictor-corrector on the primal-dual central path, one factorization of the
+normal matrix ``M = A D A^T = B^T D_theta B + D_eta`` per iteration, solved twice.
+
+``M`` is ``k x k`` (``k`` working-set columns), formed in one of two ways, the cheaper by a
+count of multiply-adds:
+
+- ``DENSE``: a BLAS product of ``sqrt(D_theta) B`` (``n k^2``);
+- ``SPARSE``: accumulated row by row over the non-zeros of ``B`` (``sum_i nnz_i^2``, sparse
+  designs), the products by ``B`` then also running over its non-zeros only.
+
+Both are then factorized by Cholesky (``k^3 / 3``). Forming ``n x n`` normal matrices of the
+primal program instead when ``k > n`` (Sherman-Morrison-Woodbury) was tried: recovering the
+coefficients' direction divides by the vanishing scalings of the active penalties, and the
+dual residual diverged as the iterates converged.
 
 ``theta = 0, eta = 0`` is strictly feasible (when every sample has positive weight and every
 penalized column a positive level), so the primal iterates stay feasible up to rounding.
@@ -25,46 +37,175 @@ from numba import njit
 from .._kernels.select import cho_solve
 
 STEP_FRACTION = 0.99995
+AUTO, DENSE, SPARSE = -1, 0, 1
+# a scalar loop's multiply-add against a BLAS one, roughly: the sparse accumulation of M
+# must save this factor over the dense product to be chosen
+SPARSE_PENALTY = 20.0
 
 
 @njit(cache=True, nogil=True)
-def _a_dot(B, eta_col, v, out):
-    """``out = A v``: ``B^T v[:n]`` minus the eta entries on their columns' rows."""
+def _row_counts(B):
+    """Non-zeros of each row of ``B`` (a column-major scan)."""
+    n, k = B.shape
+    counts = np.zeros(n, dtype=np.int64)
+    for j in range(k):
+        for i in range(n):
+            if B[i, j] != 0.0:
+                counts[i] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _rows_of(B, counts):
+    """CSR arrays ``(indptr, indices, data)`` of ``B``, columns ascending in each row."""
+    n, k = B.shape
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        indptr[i + 1] = indptr[i] + counts[i]
+    indices = np.empty(indptr[n], dtype=np.int64)
+    data = np.empty(indptr[n])
+    fill = indptr[:n].copy()
+    for j in range(k):
+        for i in range(n):
+            v = B[i, j]
+            if v != 0.0:
+                indices[fill[i]] = j
+                data[fill[i]] = v
+                fill[i] += 1
+    return indptr, indices, data
+
+
+@njit(cache=True, nogil=True)
+def _choose_mode(B, counts):
+    """``SPARSE`` when accumulating ``M`` over the non-zeros is cheaper than the BLAS
+    product (weighted by ``SPARSE_PENALTY``), else ``DENSE``."""
+    n, k = B.shape
+    sparse = 0.0
+    for i in range(n):
+        sparse += SPARSE_PENALTY * float(counts[i]) ** 2
+    return SPARSE if sparse < n * float(k) * k else DENSE
+
+
+@njit(cache=True, nogil=True)
+def _bt_dot(op, v, out):
+    """``out = B^T v[:n]``."""
+    B, indptr, indices, data, sparse = op
     n = B.shape[0]
-    out[:] = np.dot(B.T, v[:n])
+    if sparse:
+        out[:] = 0.0
+        for i in range(n):
+            vi = v[i]
+            for a in range(indptr[i], indptr[i + 1]):
+                out[indices[a]] += data[a] * vi
+    else:
+        out[:] = np.dot(B.T, v[:n])
+
+
+@njit(cache=True, nogil=True)
+def _b_dot(op, u, out):
+    """``out[:n] = B u``."""
+    B, indptr, indices, data, sparse = op
+    n = B.shape[0]
+    if sparse:
+        for i in range(n):
+            acc = 0.0
+            for a in range(indptr[i], indptr[i + 1]):
+                acc += data[a] * u[indices[a]]
+            out[i] = acc
+    else:
+        out[:n] = np.dot(B, u)
+
+
+@njit(cache=True, nogil=True)
+def _a_dot(op, eta_col, v, out):
+    """``out = A v``: ``B^T v[:n]`` minus the eta entries on their columns' rows."""
+    n = op[0].shape[0]
+    _bt_dot(op, v, out)
     for e in range(eta_col.shape[0]):
         out[eta_col[e]] -= v[n + e]
 
 
 @njit(cache=True, nogil=True)
-def _at_dot(B, eta_col, u, out):
+def _at_dot(op, eta_col, u, out):
     """``out = A^T u``: ``B u`` on the theta block, ``-u[col]`` on the eta block."""
-    n = B.shape[0]
-    out[:n] = np.dot(B, u)
+    n = op[0].shape[0]
+    _b_dot(op, u, out)
     for e in range(eta_col.shape[0]):
         out[n + e] = -u[eta_col[e]]
 
 
 @njit(cache=True, nogil=True)
-def _normal_matrix(B, eta_col, D, Bs):
-    """``A diag(D) A^T`` through ``Bs = sqrt(D_theta) B`` (a BLAS product)."""
+def _factorize(op, eta_col, D, work):
+    """``(F, L, ridge)``: ``F = M + ridge I`` at scaling ``D`` and its Cholesky factor."""
+    B, indptr, indices, data, sparse = op
     n, k = B.shape
-    for j in range(k):
+    if sparse:
+        F = np.zeros((k, k))
         for i in range(n):
-            Bs[i, j] = B[i, j] * np.sqrt(D[i])
-    M = np.dot(Bs.T, Bs)
+            d = D[i]
+            for a in range(indptr[i], indptr[i + 1]):
+                ja = indices[a]
+                va = d * data[a]
+                for b in range(a, indptr[i + 1]):
+                    F[ja, indices[b]] += va * data[b]
+        for j in range(k):
+            for q in range(j + 1, k):
+                F[q, j] = F[j, q]
+    else:  # work (k x n) holds (sqrt(D_theta) B)^T
+        sq = np.sqrt(D[:n])
+        for j in range(k):
+            for i in range(n):
+                work[j, i] = B[i, j] * sq[i]
+        F = np.dot(work, work.T)
     for e in range(eta_col.shape[0]):
-        M[eta_col[e], eta_col[e]] += D[n + e]
+        F[eta_col[e], eta_col[e]] += D[n + e]
     # a relative ridge keeps the factorization defined when columns are (near) collinear or
     # the iterates approach a degenerate vertex; the Newton direction is barely changed
     trace = 0.0
     for j in range(k):
-        trace += M[j, j]
+        trace += F[j, j]
     ridge = 1e-13 * trace / k + 1e-300
     for j in range(k):
-        M[j, j] += ridge
-    return M, ridge
+        F[j, j] += ridge
+    return F, np.linalg.cholesky(F), ridge
 
+
+@njit(cache=True, nogil=True)
+def _solve_normal(F, ridge, L, rhs):
+    """``(F - ridge I)^{-1} rhs`` from the Cholesky factor ``L`` of ``F``, with two steps of
+    iterative refinement: the ridge would otherwise leave the primal equality residual of
+    each step at the ridge's size, and the certificate needs it at rounding level."""
+    k = rhs.shape[0]
+    sol = cho_solve(L, rhs, k)
+    res = np.empty(k)
+    for _ in range(2):
+        res[:] = np.dot(F, sol)
+        for j in range(k):
+            res[j] = rhs[j] - res[j] + ridge * sol[j]
+        corr = cho_solve(L, res, k)
+        for j in range(k):
+            sol[j] += corr[j]
+    return sol
+
+
+@njit(cache=True, nogil=True)
+def _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx, dy, dz,
+               dw, tmp_k, tmp_n):
+    """Newton direction for complementarity targets ``x z + rho_z``, ``s w + rho_w``."""
+    N = x.shape[0]
+    for i in range(N):
+        g = rho_z[i] / x[i] - rho_w[i] / s[i] - rd[i]
+        tmp_n[i] = D[i] * g
+    _a_dot(op, eta_col, tmp_n, tmp_k)
+    for j in range(tmp_k.shape[0]):
+        tmp_k[j] = rp[j] - tmp_k[j]
+    dy[:] = _solve_normal(F, ridge, L, tmp_k)
+    _at_dot(op, eta_col, dy, dx)
+    for i in range(N):
+        g = rho_z[i] / x[i] - rho_w[i] / s[i] - rd[i]
+        dx[i] = D[i] * (dx[i] + g)
+        dz[i] = (rho_z[i] - z[i] * dx[i]) / x[i]
+        dw[i] = (rho_w[i] + w[i] * dx[i]) / s[i]
 
 @njit(cache=True, nogil=True)
 def _max_step(v, dv, cap):
@@ -91,45 +232,7 @@ def _max_step_neg(s, dx, cap):
 
 
 @njit(cache=True, nogil=True)
-def _solve_normal(M, ridge, L, rhs):
-    """``(M - ridge I)^{-1} rhs`` from the Cholesky factor ``L`` of ``M``, with two steps of
-    iterative refinement: the ridge would otherwise leave the primal equality residual of
-    each step at the ridge's size, and the certificate needs it at rounding level."""
-    k = rhs.shape[0]
-    sol = cho_solve(L, rhs, L.shape[0])
-    res = np.empty(k)
-    for _ in range(2):
-        Msol = np.dot(M, sol)
-        for j in range(k):
-            res[j] = rhs[j] - Msol[j] + ridge * sol[j]
-        corr = cho_solve(L, res, L.shape[0])
-        for j in range(k):
-            sol[j] += corr[j]
-    return sol
-
-
-@njit(cache=True, nogil=True)
-def _direction(B, eta_col, M, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx, dy, dz, dw,
-               tmp_k, tmp_n):
-    """Newton direction for complementarity targets ``x z + rho_z``, ``s w + rho_w``."""
-    N = x.shape[0]
-    for i in range(N):
-        g = rho_z[i] / x[i] - rho_w[i] / s[i] - rd[i]
-        tmp_n[i] = D[i] * g
-    _a_dot(B, eta_col, tmp_n, tmp_k)
-    for j in range(tmp_k.shape[0]):
-        tmp_k[j] = rp[j] - tmp_k[j]
-    dy[:] = _solve_normal(M, ridge, L, tmp_k)
-    _at_dot(B, eta_col, dy, dx)
-    for i in range(N):
-        g = rho_z[i] / x[i] - rho_w[i] / s[i] - rd[i]
-        dx[i] = D[i] * (dx[i] + g)
-        dz[i] = (rho_z[i] - z[i] * dx[i]) / x[i]
-        dw[i] = (rho_w[i] + w[i] * dx[i]) / s[i]
-
-
-@njit(cache=True, nogil=True)
-def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
+def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
     """Solve the working-set linear program of the module docstring.
 
     Parameters
@@ -140,6 +243,8 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
     max_iter : int, iteration cap.
     tol_abs : float, stop when the complementarity gap ``x^T z + s^T w`` (the duality gap
         of the linear program at primal and dual feasibility) is at most this.
+    mode : int, how the normal matrix is formed (``DENSE``, ``SPARSE``); ``AUTO``
+        (default) picks the cheaper.
 
     Returns
     -------
@@ -151,6 +256,17 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
     n, k = B.shape
     E = eta_col.shape[0]
     N = n + E
+    counts = _row_counts(B)
+    if mode == AUTO:
+        mode = _choose_mode(B, counts)
+    if mode == SPARSE:
+        indptr, indices, data = _rows_of(B, counts)
+    else:
+        indptr, indices, data = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                                 np.zeros(0))
+    op = (B, indptr, indices, data, mode == SPARSE)
+    work = np.empty((k, n) if mode == DENSE else (0, 0))
+
     x = np.empty(N)
     u = np.empty(N)
     cobj = np.zeros(N)
@@ -162,7 +278,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         x[n + e] = lo[e]  # eta = 0
         u[n + e] = hi[e] + lo[e]
     rhs = np.empty(k)
-    _a_dot(B, eta_col, x, rhs)
+    _a_dot(op, eta_col, x, rhs)
     for e in range(E):
         if hi[e] == 0.0:  # eta = 0 is on the bound (unpenalized, positive): start inside
             x[n + e] = 0.5 * lo[e]
@@ -170,14 +286,12 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
 
     # dual start: least-squares multipliers, bound multipliers split from the reduced cost
     D = np.ones(N)
-    Bs = np.empty((n, k))
-    M, ridge = _normal_matrix(B, eta_col, D, Bs)
-    L = np.linalg.cholesky(M)
     tmp_k = np.empty(k)
     tmp_n = np.empty(N)
-    _a_dot(B, eta_col, cobj, tmp_k)
-    yv = _solve_normal(M, ridge, L, tmp_k)
-    _at_dot(B, eta_col, yv, tmp_n)
+    F, L, ridge = _factorize(op, eta_col, D, work)
+    _a_dot(op, eta_col, cobj, tmp_k)
+    yv = _solve_normal(F, ridge, L, tmp_k)
+    _at_dot(op, eta_col, yv, tmp_n)
     rsum = 0.0
     for i in range(N):
         tmp_n[i] = cobj[i] - tmp_n[i]
@@ -203,12 +317,13 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
     ok = True
     gap = np.inf
     it = 0
+    theta = np.empty(n)
     while True:
         # residuals and the gap
-        _a_dot(B, eta_col, x, rp)
+        _a_dot(op, eta_col, x, rp)
         for j in range(k):
             rp[j] = rhs[j] - rp[j]
-        _at_dot(B, eta_col, yv, rd)
+        _at_dot(op, eta_col, yv, rd)
         gap = 0.0
         for i in range(N):
             rd[i] = cobj[i] - rd[i] - z[i] + w[i]
@@ -228,10 +343,9 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         it += 1
         for i in range(N):
             D[i] = 1.0 / (z[i] / x[i] + w[i] / s[i])
-        M, ridge = _normal_matrix(B, eta_col, D, Bs)
+        F, L, ridge = _factorize(op, eta_col, D, work)
         # numba's cholesky raises on a non-positive-definite matrix; guard on the diagonal
         # first (it is positive for any positive D with the ridge)
-        L = np.linalg.cholesky(M)
         bad = False
         for j in range(k):
             if not L[j, j] > 0.0 or not np.isfinite(L[j, j]):
@@ -243,7 +357,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         for i in range(N):
             rho_z[i] = -x[i] * z[i]
             rho_w[i] = -s[i] * w[i]
-        _direction(B, eta_col, M, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx_a, dy,
+        _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx_a, dy,
                    dz_a, dw_a, tmp_k, tmp_n)
         step_p = min(_max_step(x, dx_a, 1.0), _max_step_neg(s, dx_a, 1.0))
         step_d = min(_max_step(z, dz_a, 1.0), _max_step(w, dw_a, 1.0))
@@ -257,7 +371,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         for i in range(N):
             rho_z[i] = sigma * mu - x[i] * z[i] - dx_a[i] * dz_a[i]
             rho_w[i] = sigma * mu - s[i] * w[i] + dx_a[i] * dw_a[i]
-        _direction(B, eta_col, M, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx, dy, dz,
+        _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx, dy, dz,
                    dw, tmp_k, tmp_n)
         step_p = min(1.0, STEP_FRACTION * min(_max_step(x, dx, np.inf),
                                               _max_step_neg(s, dx, np.inf)))
@@ -270,7 +384,6 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
             w[i] += step_d * dw[i]
         for j in range(k):
             yv[j] += step_d * dy[j]
-    theta = np.empty(n)
     for i in range(n):
         # clip into the box: rounding may leave x a hair outside [0, u]
         theta[i] = min(max(x[i] - c[i], -c[i]), a[i])
