@@ -19,7 +19,7 @@ from skreg import (
     sqrt_lasso_path,
 )
 from skreg import reference as ref
-from skreg.datasets import make_correlated_regression
+from skreg.datasets import make_correlated_regression, make_sparse_regression
 
 GAP = 1e-6  # the bar: relative objective gap against the references
 
@@ -205,6 +205,26 @@ def test_lad_lasso_options_match_reference(options):
     assert _rel(obj, r.objective) <= GAP
     if positive:
         assert np.all(est.coef_ >= 0)
+
+
+@pytest.mark.parametrize("frac", [0.3, 0.05])
+def test_lad_lasso_on_a_sparse_design_matches_references(frac):
+    # a genuinely sparse design: the interior point accumulates its normal matrix over the
+    # non-zeros (the dense-data CSC case above takes the BLAS form)
+    X, y, _ = make_sparse_regression(80, 300, density=0.03, n_informative=5, snr=5.0,
+                                     random_state=3)
+    y = y.copy()
+    y[::10] += 100.0
+    alpha = frac * _lad_max(X.toarray(), y)
+    est = _quiet_fit(LADLasso(alpha=alpha, tol=1e-8), X, y)
+    obj = ref.lad_objective(X.toarray(), y, est.coef_, est.intercept_, alpha=alpha)
+    assert _rel(obj, ref.lad_lasso(X.toarray(), y, alpha=alpha).objective) <= GAP
+    qr = QuantileRegressor(quantile=0.5, alpha=alpha / 2, solver="highs").fit(X, y)
+    assert _rel(obj, ref.lad_objective(X.toarray(), y, qr.coef_, qr.intercept_,
+                                       alpha=alpha)) <= GAP
+    dense = _quiet_fit(LADLasso(alpha=alpha, tol=1e-8), X.toarray(), y)
+    assert abs(_rel(obj, ref.lad_objective(X.toarray(), y, dense.coef_, dense.intercept_,
+                                           alpha=alpha))) <= GAP
 
 
 @pytest.mark.parametrize("tau", [0.1, 0.3, 0.8])
