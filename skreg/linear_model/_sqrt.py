@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
-from scipy import linalg
 
 from .._config import _numba_threads, _single_threaded_blas
+from .._kernels.select import cho_solve, cholesky
 from ._cd import (
     _correlations,
     _dual_scale,
@@ -48,6 +48,10 @@ INTERPOLATION_SUPPORT = 0.9  # ... when nnz is above this fraction of n
 # the interpolant's coefficients below these fractions of the largest are tried as exact zeros
 # (the interior point leaves such residue off the support; the certificate decides)
 RESIDUE_LEVELS = (1e-5, 1e-7)
+FUSED_SUPPORT = 64  # dense supports up to this size are polished in one compiled call
+# a support whose Gram matrix has a Cholesky pivot below this times sqrt(max G_jj) is taken
+# as collinear (condition number above ~1e14; exact collinearity leaves pivots ~1e-8)
+PIVOT_FLOOR = 1e-7
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,7 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
             # feature whose constraint is violated by 0.2% at a 1e-8 Lasso gap); without
             # this, the steps would repeat the same point to MAX_SCALE_STEPS
             tight = 0.01 * tight
-        support = (tuple(np.flatnonzero(w > 0)), tuple(np.flatnonzero(w < 0)))
+        support = np.sign(w).astype(np.int8).tobytes()  # the support with its signs
         if mismatch <= gap and support != polished:
             # the scale is (nearly) right: the gap is limited by the Lasso's accuracy, which
             # the certificate needs to first order; finish exactly on the support (once
@@ -302,28 +306,24 @@ def _polish(problem, l1, positive, w):
     # small dense algebra (the support's Gram matrix and products with its n x |A| block):
     # single-threaded BLAS, whose threads would otherwise spin after each call and stall the
     # next parallel kernel (measured: a 0.6 ms gap took 4 ms after a 5000 x 18 product)
-    small = sp.issparse(problem._X) or problem.n_samples * cols.size ** 2 < SMALL_PROGRAM
+    sparse = sp.issparse(problem._X)
+    small = sparse or problem.n_samples * cols.size ** 2 < SMALL_PROGRAM
     with _single_threaded_blas() if small else nullcontext():
-        return _polish_on(problem, l1, positive, w, cols)
+        return _polish_on(problem, l1, positive, w, cols,
+                          not sparse and cols.size <= FUSED_SUPPORT)
 
 
-def _polish_on(problem, l1, positive, w, cols):
-    """:func:`_polish` on the support ``cols`` (the BLAS thread count already chosen)."""
-    G, times_A, b = _support_gram(problem, cols)
-    try:
-        cho = linalg.cho_factor(G, check_finite=False)
-    except linalg.LinAlgError:
-        return None, None
-    if not np.all(np.isfinite(cho[0])) or np.min(np.abs(np.diag(cho[0]))) <= 1e-10 * np.sqrt(
-            np.max(np.diag(G))):
-        return None, None
-    u0 = linalg.cho_solve(cho, b, check_finite=False)
+def _polish_on(problem, l1, positive, w, cols, fused):
+    """:func:`_polish` on the support ``cols`` (the BLAS thread count already chosen);
+    ``fused``: the support's algebra in one compiled call (small dense problems)."""
     sign = np.sign(w[cols])
-    u1 = linalg.cho_solve(cho, l1[cols] * sign, check_finite=False)  # lambda = sigma here
-    e0 = problem.z - times_A(u0)
-    a0 = float(problem.d @ (e0 * e0)) / problem.S
-    a2 = float(u1 @ (G @ u1))
-    if not a2 < 1.0:
+    c = l1[cols] * sign  # lambda = sigma here
+    if fused:
+        ok, u0, u1, a0, a2, xu0, xu1 = _dense_support_solve(
+            problem.parts[0], cols, problem.d, problem.S, problem.mu, problem.sd, problem.z, c)
+    else:
+        ok, u0, u1, a0, a2, xu0, xu1 = _support_solve(problem, cols, c)
+    if not ok or not a2 < 1.0:
         return None, None
     sigma = float(np.sqrt(max(a0, 0.0) / (1.0 - a2)))
     wa = u0 - sigma * u1
@@ -332,25 +332,95 @@ def _polish_on(problem, l1, positive, w, cols):
         return None, sigma
     new = np.zeros_like(w)
     new[cols] = wa
-    r = problem.z - _xw(problem, new)
+    r = problem.z - (xu0 - sigma * xu1)
     return (new, r, float(problem.mu @ new)), sigma
 
 
-def _support_gram(problem, cols):
-    """``(G, times, b)`` on the columns ``A = cols`` of the centred design ``X~``:
-    ``G = X~_A^T D X~_A``, ``times(u) = X~_A u`` and ``b = X~_A^T D z``, ``D = d / S``.
-
-    The columns are taken from X as it is (a CSC design stays sparse: a dense copy of its
-    columns would cost ``n |A|^2`` in the products); :func:`weighted_gram` centres them.
-    """
+def _support_solve(problem, cols, c):
+    """``(ok, u0, u1, a0, a2, X_A u0, X_A u1)`` of :func:`_polish` on the support ``cols``
+    (any design; see :func:`_dense_support_solve` for the compiled dense version)."""
+    G, b = weighted_gram(problem._X[:, cols], problem.d, problem.S, problem.mu[cols],
+                         problem.sd, problem.z)
+    try:
+        L = np.linalg.cholesky(G)
+    except np.linalg.LinAlgError:
+        return (False,) + (None,) * 6
+    if not np.all(np.isfinite(L)) or np.min(np.abs(np.diag(L))) <= PIVOT_FLOOR * np.sqrt(
+            np.max(np.diag(G))):
+        return (False,) + (None,) * 6
+    k = cols.size
+    u0 = cho_solve(L, b, k)
+    u1 = cho_solve(L, c, k)
     XA = problem._X[:, cols]
-    mu_A = problem.mu[cols]
-    G, b = weighted_gram(XA, problem.d, problem.S, mu_A, problem.sd, problem.z)
+    xu0 = np.asarray(XA @ u0).ravel()
+    xu1 = np.asarray(XA @ u1).ravel()
+    e0 = problem.z - xu0 + float(problem.mu[cols] @ u0)
+    a0 = float(problem.d @ (e0 * e0)) / problem.S
+    a2 = float(u1 @ (G @ u1))
+    return True, u0, u1, a0, a2, xu0, xu1
 
-    def times(u):
-        return XA @ u - float(mu_A @ u)
 
-    return G, times, b
+@njit(cache=True, nogil=True)
+def _dense_support_solve(Xd, cols, d, S, mu, sd, z, c):
+    """:func:`_support_solve` for a dense design, in one call (a small problem's polish was
+    mostly the overhead of a dozen numpy and scipy calls).
+
+    ``G = X~_A^T D X~_A``, ``b = X~_A^T D z`` (``D = d / S``, ``X~ = X - 1 mu^T``); ``u0 =
+    G^{-1} b``, ``u1 = G^{-1} c``; ``a0 = e0^T D e0`` with ``e0 = z - X~_A u0``; ``a2 = u1^T G
+    u1``; and the raw products ``X_A u0``, ``X_A u1``. ``ok`` is False when ``G`` is not
+    numerically positive definite (a pivot below ``PIVOT_FLOOR sqrt(max G_jj)``).
+    """
+    n = Xd.shape[0]
+    k = cols.shape[0]
+    Xs = np.empty((k, n))  # rows: sqrt(D) times the support's columns
+    root = np.sqrt(d / S)
+    b = np.empty(k)
+    dz = 0.0
+    for i in range(n):
+        dz += d[i] * z[i]
+    dz /= S
+    for q in range(k):
+        j = cols[q]
+        acc = 0.0
+        for i in range(n):
+            v = Xd[i, j] * root[i]
+            Xs[q, i] = v
+            acc += v * root[i] * z[i]
+        b[q] = acc - mu[j] * dz
+    G = np.dot(Xs, Xs.T)
+    gmax = 0.0
+    for q in range(k):
+        for t in range(k):
+            G[q, t] -= (sd / S) * mu[cols[q]] * mu[cols[t]]
+        gmax = max(gmax, G[q, q])
+    empty = np.empty(0)
+    L, ok = cholesky(G)
+    if not ok:
+        return False, empty, empty, 0.0, 0.0, empty, empty
+    for q in range(k):
+        if not abs(L[q, q]) > PIVOT_FLOOR * np.sqrt(gmax):
+            return False, empty, empty, 0.0, 0.0, empty, empty
+    u0 = cho_solve(L, b, k)
+    u1 = cho_solve(L, c, k)
+    xu0 = np.zeros(n)
+    xu1 = np.zeros(n)
+    m0 = 0.0
+    for q in range(k):
+        j = cols[q]
+        m0 += mu[j] * u0[q]
+        for i in range(n):
+            xu0[i] += Xd[i, j] * u0[q]
+            xu1[i] += Xd[i, j] * u1[q]
+    a0 = 0.0
+    for i in range(n):
+        e = z[i] - xu0[i] + m0
+        a0 += d[i] * e * e
+    a0 /= S
+    Gu1 = np.dot(G, u1)
+    a2 = 0.0
+    for q in range(k):
+        a2 += u1[q] * Gu1[q]
+    return True, u0, u1, a0, a2, xu0, xu1
 
 
 def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):

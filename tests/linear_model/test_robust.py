@@ -369,12 +369,13 @@ def test_cv(Est, attr):
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_support_gram_of_dense_and_sparse_designs(fit_intercept):
-    """The square-root Lasso's exact finish on a support: its Gram matrix, products and
-    right-hand side, computed on the sparse columns directly or on a dense copy, equal
-    numpy's on the centred, weighted design; the finishing step agrees between the two."""
+def test_support_system_of_dense_and_sparse_designs(fit_intercept):
+    """The square-root Lasso's exact finish on a support: the solves with its Gram matrix,
+    the residual terms and the products, computed on the sparse columns directly, on the
+    dense design, or in one compiled call, equal numpy's on the centred, weighted design;
+    the finishing step agrees between dense and sparse."""
     from skreg.linear_model._problem import QuadraticProblem
-    from skreg.linear_model._sqrt import _polish, _support_gram
+    from skreg.linear_model._sqrt import _dense_support_solve, _polish, _support_solve
 
     rng = np.random.default_rng(5)
     n, p = 80, 40
@@ -383,20 +384,36 @@ def test_support_gram_of_dense_and_sparse_designs(fit_intercept):
     y = X[:, :4] @ np.array([1.0, -2.0, 0.5, 1.5]) + 0.3 * rng.standard_normal(n) + 2.0
     sw = rng.uniform(0.0, 2.0, n)
     cols = np.array([0, 1, 2, 3, 7, 19], dtype=np.int64)
-    u = rng.standard_normal(cols.size)
+    c = rng.standard_normal(cols.size)
     out = {}
     for fmt, Xin in (("dense", np.asfortranarray(X)), ("csc", sp.csc_matrix(X))):
         problem = QuadraticProblem(Xin, y, sw, fit_intercept)
         D = sw / problem.S
         Xc = X[:, cols] - problem.mu[cols]
-        G, times, b = _support_gram(problem, cols)
-        np.testing.assert_allclose(G, Xc.T @ (Xc * D[:, None]), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(times(u), Xc @ u, rtol=1e-12, atol=1e-13)
-        np.testing.assert_allclose(b, Xc.T @ (D * problem.z), rtol=1e-12, atol=1e-14)
+        G = Xc.T @ (Xc * D[:, None])
+        u0 = np.linalg.solve(G, Xc.T @ (D * problem.z))
+        u1 = np.linalg.solve(G, c)
+        e0 = problem.z - Xc @ u0
+        expected = (u0, u1, e0 @ (D * e0), u1 @ G @ u1, X[:, cols] @ u0, X[:, cols] @ u1)
+        solvers = [_support_solve(problem, cols, c)]
+        if fmt == "dense":
+            solvers.append(_dense_support_solve(Xin, cols, problem.d, problem.S, problem.mu,
+                                                problem.sd, problem.z, c))
+        for ok, *got in solvers:
+            assert ok
+            for g, e in zip(got, expected):
+                np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
         w = np.zeros(p)
         w[cols[:4]] = [0.9, -1.8, 0.4, 1.3]
         l1 = np.full(p, 0.02)
         out[fmt] = _polish(problem, l1, False, w)
+    # a collinear support is refused, not solved
+    Xdup = np.asfortranarray(np.c_[X, X[:, 0]])
+    problem = QuadraticProblem(Xdup, y, sw, fit_intercept)
+    dup = np.array([0, 1, p], dtype=np.int64)
+    assert not _dense_support_solve(Xdup, dup, problem.d, problem.S, problem.mu, problem.sd,
+                                    problem.z, np.ones(3))[0]
+    assert not _support_solve(problem, dup, np.ones(3))[0]
     (cand_d, sigma_d), (cand_s, sigma_s) = out["dense"], out["csc"]
     assert sigma_d == pytest.approx(sigma_s, rel=1e-10)
     assert cand_d is not None and cand_s is not None  # signs kept: a candidate each
