@@ -1235,6 +1235,19 @@ FAMILY_TITLES = {
 }
 
 
+def _resumed_runs(previous_meta, done):
+    """The runs the kept cases ``done`` come from: the previous run's own cases and those it
+    had resumed itself, each run listing only the cases still kept (a case run again is
+    attributed to the run that measured it last)."""
+    earlier = previous_meta.get("resumed_from", [])
+    earlier = [earlier] if isinstance(earlier, dict) else earlier
+    inherited = {c for run in earlier for c in run.get("cases", [])}
+    runs = [dict(run, cases=sorted(set(run.get("cases", [])) & done)) for run in earlier]
+    runs.append({"date": previous_meta["date"], "git": previous_meta.get("git"),
+                 "argv": previous_meta.get("argv"), "cases": sorted(done - inherited)})
+    return [run for run in runs if run["cases"]]
+
+
 def write_markdown(path, rows, summary, meta, compile_info):
     lines = [
         "# skreg robust regression benchmark (SqrtLasso, LADLasso)",
@@ -1442,10 +1455,17 @@ def parse_args(argv):
         help="keep the measurements (and compile timings) of the cases already in the output "
         "JSON, e.g. of an interrupted run, and run only the others",
     )
+    parser.add_argument(
+        "--rerun", default=None, metavar="REGEX",
+        help="with --resume: run the cases matching REGEX again (re.search), e.g. after a "
+        "change of one solver, and keep the others",
+    )
     parser.add_argument("--output", default=None,
                         help="output path without extension (default "
                         "benchmarks/results/robust, quick: benchmarks/results/robust_quick)")
     args = parser.parse_args(argv)
+    if args.rerun and not args.resume:
+        parser.error("--rerun needs --resume")
     defaults = {"max_fit_seconds": (60.0, 10.0), "repeats": (5, 3), "n_alphas": (30, 10),
                 "eps": (1e-2, 1e-1)}
     for key, (full, quick) in defaults.items():
@@ -1520,19 +1540,15 @@ def main(argv=None):
         with open(args.output + ".json") as handle:
             previous = json.load(handle)
         names = {c.name for c in cases}
-        kept = [r for r in previous["measurements"] if r["case"] in names]
+        rerun = re.compile(args.rerun) if args.rerun else None
+        kept = [r for r in previous["measurements"]
+                if r["case"] in names and not (rerun and rerun.search(r["case"]))]
         runner.records.extend(kept)
         done = {r["case"] for r in kept}
         cases = [c for c in cases if c.name not in done]
         compile_info = previous.get("compile")
         payload["compile"] = compile_info
-        earlier = previous["meta"].get("resumed_from", [])
-        earlier = [earlier] if isinstance(earlier, dict) else earlier
-        own = done - {c for run in earlier for c in run.get("cases", [])}
-        meta["resumed_from"] = earlier + [{"date": previous["meta"]["date"],
-                                           "git": previous["meta"].get("git"),
-                                           "argv": previous["meta"].get("argv"),
-                                           "cases": sorted(own)}]
+        meta["resumed_from"] = _resumed_runs(previous["meta"], done)
         if previous["meta"].get("lad_gap_cache"):
             runner.lad_checks.extend(previous["meta"]["lad_gap_cache"]["checks"])
         log(f"resuming: {len(done)} cases kept from {args.output}.json, {len(cases)} to run")
