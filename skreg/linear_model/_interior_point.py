@@ -171,14 +171,16 @@ def _factorize(op, eta_col, D, work):
 
 
 @njit(cache=True, nogil=True)
-def _solve_normal(F, ridge, L, rhs):
-    """``(F - ridge I)^{-1} rhs`` from the Cholesky factor ``L`` of ``F``, with two steps of
-    iterative refinement: the ridge would otherwise leave the primal equality residual of
-    each step at the ridge's size, and the certificate needs it at rounding level."""
+def _solve_normal(F, ridge, L, rhs, n_refine=2):
+    """``(F - ridge I)^{-1} rhs`` from the Cholesky factor ``L`` of ``F``, with ``n_refine``
+    steps of iterative refinement. The step taken gets two: the ridge would otherwise leave
+    the primal equality residual of each step at the ridge's size, and the certificate needs
+    it at rounding level. The predictor only sets step lengths and the centring, and gets
+    none (same iteration counts on the benchmark cases, a third fewer triangular solves)."""
     k = rhs.shape[0]
     sol = cho_solve(L, rhs, k)
     res = np.empty(k)
-    for _ in range(2):
+    for _ in range(n_refine):
         res[:] = np.dot(F, sol)
         for j in range(k):
             res[j] = rhs[j] - res[j] + ridge * sol[j]
@@ -190,7 +192,7 @@ def _solve_normal(F, ridge, L, rhs):
 
 @njit(cache=True, nogil=True)
 def _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx, dy, dz,
-               dw, tmp_k, tmp_n):
+               dw, tmp_k, tmp_n, n_refine):
     """Newton direction for complementarity targets ``x z + rho_z``, ``s w + rho_w``."""
     N = x.shape[0]
     for i in range(N):
@@ -199,7 +201,7 @@ def _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx
     _a_dot(op, eta_col, tmp_n, tmp_k)
     for j in range(tmp_k.shape[0]):
         tmp_k[j] = rp[j] - tmp_k[j]
-    dy[:] = _solve_normal(F, ridge, L, tmp_k)
+    dy[:] = _solve_normal(F, ridge, L, tmp_k, n_refine)
     _at_dot(op, eta_col, dy, dx)
     for i in range(N):
         g = rho_z[i] / x[i] - rho_w[i] / s[i] - rd[i]
@@ -358,7 +360,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
             rho_z[i] = -x[i] * z[i]
             rho_w[i] = -s[i] * w[i]
         _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx_a, dy,
-                   dz_a, dw_a, tmp_k, tmp_n)
+                   dz_a, dw_a, tmp_k, tmp_n, 0)
         step_p = min(_max_step(x, dx_a, 1.0), _max_step_neg(s, dx_a, 1.0))
         step_d = min(_max_step(z, dz_a, 1.0), _max_step(w, dw_a, 1.0))
         mu = gap / (2.0 * N)
@@ -372,7 +374,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
             rho_z[i] = sigma * mu - x[i] * z[i] - dx_a[i] * dz_a[i]
             rho_w[i] = sigma * mu - s[i] * w[i] + dx_a[i] * dw_a[i]
         _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx, dy, dz,
-                   dw, tmp_k, tmp_n)
+                   dw, tmp_k, tmp_n, 2)
         step_p = min(1.0, STEP_FRACTION * min(_max_step(x, dx, np.inf),
                                               _max_step_neg(s, dx, np.inf)))
         step_d = min(1.0, STEP_FRACTION * min(_max_step(z, dz, np.inf),
