@@ -156,7 +156,8 @@ def solve_sqrt_lasso(problem, X, y, alpha, weights=None, positive=False, coef_in
         dual values; first without its interior-point residue (the coefficients below
         ``RESIDUE_LEVELS`` times ``max |w|``, largest level first), kept if that point is
         certified too (exact zeros)."""
-        w_i, r_i, s_i, dual = _interpolant(problem, X, y, alpha, v, positive, max_iter, tol)
+        w_i, r_i, s_i, dual = _interpolant(problem, X, y, alpha, v, positive, max_iter, tol,
+                                           w)
         w_max = np.max(np.abs(w_i), initial=0.0)
         found = None
         for level in (*RESIDUE_LEVELS, 0.0):
@@ -423,7 +424,7 @@ def _dense_support_solve(Xd, cols, d, S, mu, sd, z, c):
     return True, u0, u1, a0, a2, xu0, xu1
 
 
-def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
+def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol, coef_init=None):
     """Minimum-l1 interpolant and a sqrt-Lasso dual value certifying it.
 
     It is the LAD Lasso at a level ``eps`` small enough that, whenever the square-root
@@ -440,7 +441,7 @@ def _interpolant(problem, X, y, alpha, v, positive, max_iter, tol):
     lad = QuantileProblem(X, y, d, problem.fit_intercept, 0.5)
     # the program's accuracy (its interior point stops near 1e-10 relative) is not the
     # point: the square-root gap computed below decides
-    res, theta = lad.solve(eps, v, positive, max_iter=max_iter,
+    res, theta = lad.solve(eps, v, positive, coef_init=coef_init, max_iter=max_iter,
                            tol=max(min(tol, 1e-6) * 1e-2, 1e-9), return_theta=True)
     w = res.coef
     r = problem.z - _xw(problem, w)

@@ -124,6 +124,32 @@ def test_sqrt_lasso_interpolation(fit_intercept):
     assert np.count_nonzero(big) <= len(y)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_interpolant_from_a_support_equals_the_cold_one(fit_intercept):
+    """The minimum-l1 interpolant starts its working set from the current iterate's support
+    (rounds saved on p >> n): same point and certificate as from the empty set."""
+    from skreg.linear_model._problem import QuadraticProblem
+    from skreg.linear_model._sqrt import _interpolant
+
+    X, y = _data("wide", seed=2)
+    alpha = 0.02 * _sqrt_max(X, y, fit_intercept)
+    problem = QuadraticProblem(X, y, np.ones(len(y)), fit_intercept)
+    v = np.ones(X.shape[1])
+    cold = _interpolant(problem, X, y, alpha, v, False, 1000, 1e-8)
+    start = np.zeros(X.shape[1])
+    start[np.argsort(-np.abs(cold[0]))[:10]] = 1.0  # part of the support, and a stray one
+    start[np.argmin(np.abs(cold[0]))] = 1.0
+    warm = _interpolant(problem, X, y, alpha, v, False, 1000, 1e-8, start)
+    l1_cold, l1_warm = np.abs(cold[0]).sum(), np.abs(warm[0]).sum()
+    assert l1_warm == pytest.approx(l1_cold, rel=1e-8)
+    # interpolates: the centred residual r + s (s = mu^T w, the intercept's share) vanishes
+    assert np.max(np.abs(warm[1] + warm[2])) <= 1e-8 * np.max(np.abs(problem.z))
+    # each dual value certifies its point (the dual points may differ: not unique)
+    for w, r, s, dual in (cold, warm):
+        primal = np.sqrt(np.mean((r + s) ** 2)) + alpha * np.abs(w).sum()
+        assert 0.0 <= primal - dual <= 1e-5 * primal
+
+
 def test_sqrt_lasso_is_the_lasso_at_alpha_sigma():
     # concomitant characterization: w solves the Lasso at alpha * sigma
     X, y = _data("tall", seed=3)
