@@ -340,8 +340,8 @@ def _polish_on(problem, l1, positive, w, cols, fused):
 def _support_solve(problem, cols, c):
     """``(ok, u0, u1, a0, a2, X_A u0, X_A u1)`` of :func:`_polish` on the support ``cols``
     (any design; see :func:`_dense_support_solve` for the compiled dense version)."""
-    G, b = weighted_gram(problem._X[:, cols], problem.d, problem.S, problem.mu[cols],
-                         problem.sd, problem.z)
+    XA = problem._X[:, cols]  # a CSC design stays sparse: weighted_gram centres implicitly
+    G, b = weighted_gram(XA, problem.d, problem.S, problem.mu[cols], problem.sd, problem.z)
     try:
         L = np.linalg.cholesky(G)
     except np.linalg.LinAlgError:
@@ -352,7 +352,6 @@ def _support_solve(problem, cols, c):
     k = cols.size
     u0 = cho_solve(L, b, k)
     u1 = cho_solve(L, c, k)
-    XA = problem._X[:, cols]
     xu0 = np.asarray(XA @ u0).ravel()
     xu1 = np.asarray(XA @ u1).ravel()
     e0 = problem.z - xu0 + float(problem.mu[cols] @ u0)
