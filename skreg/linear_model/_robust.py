@@ -108,6 +108,7 @@ class _RobustLinearModel(RegressorMixin, PenalizedLinearModel):
         alpha = self._alpha_value(*X.shape)
         weights = check_feature_weights(self.weights, X.shape[1])
         sw = check_sample_weight(sample_weight, X.shape[0])
+        res = None
         if self.solver == "cvxpy":
             coef, intercept, gap = self._fit_reference(X, y, alpha, sw, weights)
             self.coef_ = np.asarray(coef, dtype=np.float64)
@@ -123,11 +124,12 @@ class _RobustLinearModel(RegressorMixin, PenalizedLinearModel):
             self.n_iter_ = max(res.n_iter, 1)
             self.dual_gap_ = res.dual_gap
         self.alpha_ = alpha
-        self._set_extra(X, y, sw)
+        self._set_extra(X, y, sw, res)
         return self
 
-    def _set_extra(self, X, y, sw):
-        pass
+    def _set_extra(self, X, y, sw, res):
+        """Attributes beyond the coefficients; ``res`` is the numba solver's result (None
+        with ``solver="cvxpy"``)."""
 
     def predict(self, X):
         """Predict ``X w + b``.
@@ -232,7 +234,10 @@ class SqrtLasso(_RobustLinearModel):
                                      positive=self.positive, fit_intercept=self.fit_intercept)
         return ref.coef, ref.intercept, gap
 
-    def _set_extra(self, X, y, sw):
+    def _set_extra(self, X, y, sw, res):
+        if res is not None:  # the numba solver's rho of its final residual is sigma_
+            self.sigma_ = float(res.sigma)
+            return
         # skreg's kernel: a multi-threaded BLAS product here would leave OpenBLAS's threads
         # spinning into the caller's next fit
         resid = y - x_dot(csc_parts(X), X.shape[0], self.coef_) - self.intercept_

@@ -49,6 +49,9 @@ INTERPOLATION_SUPPORT = 0.9  # ... when nnz is above this fraction of n
 # (the interior point leaves such residue off the support; the certificate decides)
 RESIDUE_LEVELS = (1e-5, 1e-7)
 FUSED_SUPPORT = 64  # dense supports up to this size are polished in one compiled call
+# n k^2 below which a Gram product is single-threaded in BLAS itself (OpenBLAS threads a
+# GEMM above 4 x 65536 multiply-adds; this stays well under it)
+TINY_PRODUCT = 65536
 # a support whose Gram matrix has a Cholesky pivot below this times sqrt(max G_jj) is taken
 # as collinear (condition number above ~1e14; exact collinearity leaves pivots ~1e-8)
 PIVOT_FLOOR = 1e-7
@@ -308,10 +311,13 @@ def _polish(problem, l1, positive, w):
     # single-threaded BLAS, whose threads would otherwise spin after each call and stall the
     # next parallel kernel (measured: a 0.6 ms gap took 4 ms after a 5000 x 18 product)
     sparse = sp.issparse(problem._X)
-    small = sparse or problem.n_samples * cols.size ** 2 < SMALL_PROGRAM
-    with _single_threaded_blas() if small else nullcontext():
-        return _polish_on(problem, l1, positive, w, cols,
-                          not sparse and cols.size <= FUSED_SUPPORT)
+    work = problem.n_samples * cols.size ** 2
+    fused = not sparse and cols.size <= FUSED_SUPPORT
+    # the fused call's only BLAS product is its Gram matrix; below TINY_PRODUCT BLAS runs it
+    # on the calling thread and no limit is needed (entering one costs ~8 us)
+    limit = (sparse or work < SMALL_PROGRAM) and not (fused and work < TINY_PRODUCT)
+    with _single_threaded_blas() if limit else nullcontext():
+        return _polish_on(problem, l1, positive, w, cols, fused)
 
 
 def _polish_on(problem, l1, positive, w, cols, fused):

@@ -104,6 +104,10 @@ def test_sqrt_lasso_options_match_reference(options):
     assert _rel(obj, r.objective) <= GAP
     if positive:
         assert np.all(est.coef_ >= 0)
+    # sigma_ is the weighted residual RMS of the returned coefficients
+    s = np.ones(len(y)) if sw is None else sw
+    resid = y - X @ est.coef_ - est.intercept_
+    assert est.sigma_ == pytest.approx(np.sqrt(s @ resid ** 2 / s.sum()), rel=1e-10)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
