@@ -34,6 +34,7 @@ penalized column a positive level), so the primal iterates stay feasible up to r
 import numpy as np
 from numba import njit
 
+from .._kernels.linalg import _csr_row_dot
 from .._kernels.select import cho_solve
 
 STEP_FRACTION = 0.99995
@@ -108,10 +109,7 @@ def _b_dot(op, u, out):
     n = B.shape[0]
     if sparse:
         for i in range(n):
-            acc = 0.0
-            for a in range(indptr[i], indptr[i + 1]):
-                acc += data[a] * u[indices[a]]
-            out[i] = acc
+            out[i] = _csr_row_dot(data, indices, indptr, i, u)
     else:
         out[:n] = np.dot(B, u)
 
