@@ -15,7 +15,7 @@ with a dense factor computed once per ``rho`` by the caller: a lower Cholesky fa
 import numpy as np
 from numba import njit
 
-from .._kernels.linalg import REDUCE, _csr_row_dot, norm2
+from .._kernels.linalg import REDUCE, csr_matvec_serial, norm2
 from .._kernels.select import cho_solve, solve_spd
 
 #: status codes returned by :func:`admm_dense`
@@ -31,15 +31,6 @@ def _dense_matvec(P, b, out):
         for j in range(P.shape[1]):
             acc += P[i, j] * b[j]
         out[i] = acc
-
-
-@njit(cache=True, nogil=True)
-def _csr_matvec_serial(data, indices, indptr, x, out):
-    """``out = A @ x`` on one thread: at the sizes of the direct back end (p <= 4096) the
-    products with G are small next to the triangular solves, and a parallel region per step
-    (and its compilation, seconds) does not pay."""
-    for i in range(indptr.shape[0] - 1):
-        out[i] = _csr_row_dot(data, indices, indptr, i, x)
 
 
 @njit(cache=True, nogil=True)
@@ -101,14 +92,14 @@ def _admm_map(factor, factor_kind, A_t, g, gt, alpha, rho, relax, x, m, Tx, w, G
     """One ADMM step ``Tx = T(x)``; leaves ``w`` and ``G w`` of the step in ``w``, ``Gw``."""
     for i in range(m):
         tmp[i] = x[i] - x[m + i]
-    _csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], rhs)
+    csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], rhs)
     for j in range(rhs.shape[0]):
         rhs[j] = A_t[j] + rho * rhs[j]
     if factor_kind == 0:
         w[:] = cho_solve(factor, rhs, rhs.shape[0])
     else:
         _dense_matvec(factor, rhs, w)
-    _csr_matvec_serial(g[0], g[1], g[2], w, Gw)
+    csr_matvec_serial(g[0], g[1], g[2], w, Gw)
     thresh = alpha / rho
     for i in range(m):
         z = x[i]
@@ -179,7 +170,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
         # stopping test (primal residual G w - z, dual residual rho G^T (z_new - z))
         for i in range(m):
             tmp[i] = Tx[i] - x[i]
-        _csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], dz)
+        csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], dz)
         s_norm = rho * norm2(dz)
         r2 = 0.0
         gw2 = 0.0
@@ -190,7 +181,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
             gw2 += Gw[i] * Gw[i]
             zn2 += Tx[i] * Tx[i]
         r_norm = np.sqrt(r2)
-        _csr_matvec_serial(gt[0], gt[1], gt[2], Tx[m:], dz)
+        csr_matvec_serial(gt[0], gt[1], gt[2], Tx[m:], dz)
         eps_pri = sqrt_m * t_abs + tol * np.sqrt(max(gw2, zn2))
         eps_dual = sqrt_p * t_abs + tol * rho * norm2(dz)
         if r_norm <= eps_pri and s_norm <= eps_dual:

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, cg
 from sklearn.exceptions import ConvergenceWarning
 
 from .._config import _numba_threads, _single_threaded_blas
 from .._kernels.linalg import csr_matvec
 from .._validation import check_bool, check_sample_weight, check_X_y_arrays
 from ._admm import CONVERGED, RHO_CHANGE, admm_dense, anderson_point, rho_scale
+from ._cg import normal_apply, normal_cg
 
 __all__ = ["GraphResult", "graph_l1", "graph_tikhonov"]
 
@@ -259,6 +259,19 @@ def _cholesky_solver(M, N, rho):
         return lambda v: evecs @ (inv * (evecs.T @ v))
 
 
+def _cg_operands(design, penalty):
+    """The leading arguments of :func:`~skreg.graph._cg.normal_cg` (``X``, centring, weights,
+    ``G``): CSR triples of ``X`` and ``X^T`` for a sparse ``X``, the array for a dense one
+    (the unused slot gets an empty stand-in)."""
+    empty_csr = (np.empty(0), np.empty(0, dtype=np.int32), np.zeros(1, dtype=np.int32))
+    if design.sparse:
+        Xd, x_csr, xt_csr = np.empty((0, 0)), design.X._a, design.X._at
+    else:
+        Xd, x_csr, xt_csr = design.X, empty_csr, empty_csr
+    return (Xd, x_csr, xt_csr, design.sparse, design.x_mean, design.sqrt_sw,
+            design.unit_weights, design.fit_intercept, penalty.op._a, penalty.op._at)
+
+
 class _NormalSystem:
     """Solves ``(A^T A + rho G^T G) w = rhs`` for any ``rho``, by factorization or by CG."""
 
@@ -275,6 +288,7 @@ class _NormalSystem:
         else:
             self.diag_m = design.col_sq_norms()
             self.diag_n = penalty.col_sq_norms()
+            self._operands = _cg_operands(design, penalty)
 
     def solve(self, rhs, rho, x0=None, rtol=1e-10, max_iter=None, from_start=True):
         """Solve; with CG, ``rtol`` is relative to the residual at ``x0`` when
@@ -286,35 +300,33 @@ class _NormalSystem:
                 self._rho = rho
             return self._solve(rhs), True
         p = rhs.shape[0]
-        d, g = self.design, self.penalty
-
-        def apply(v):
-            return d.tdot(d.dot(v)) + rho * g.tdot(g.dot(v))
-
+        d = self.design
         diag = self.diag_m + rho * self.diag_n
-        diag = np.where(diag > 0.0, diag, 1.0)
-        A = LinearOperator((p, p), matvec=apply, dtype=np.float64)
-        M = LinearOperator((p, p), matvec=lambda v: v / diag, dtype=np.float64)
-        count = [0]
-
-        def callback(_):
-            count[0] += 1
-
+        inv_diag = np.where(diag > 0.0, 1.0 / np.where(diag > 0.0, diag, 1.0), 1.0)
         with _numba_threads(), _blas_for_level1(d):
             # CG on the correction from x0: rtol is relative to the initial residual, so a
             # warm start near the solution still makes progress (inexact ADMM w-steps)
             if x0 is None or not np.any(x0):
                 x0, r0 = None, rhs
             else:
-                r0 = rhs - apply(x0)
+                r0 = rhs - self.apply(x0, rho)
             r0_norm = np.linalg.norm(r0)
             target = rtol * (r0_norm if from_start else np.linalg.norm(rhs))
             if r0_norm <= target or r0_norm == 0.0:
                 return (np.zeros(p) if x0 is None else x0.copy()), True
-            dx, info = cg(A, r0, rtol=target / r0_norm, atol=0.0,
-                          maxiter=max_iter or 10 * p, M=M, callback=callback)
-        self.n_iter += count[0]
-        return (dx if x0 is None else x0 + dx), info == 0
+            dx, n_iter, converged = normal_cg(*self._operands, rho, inv_diag, r0, target,
+                                              max_iter or 10 * p)
+        self.n_iter += n_iter
+        return (dx if x0 is None else x0 + dx), converged
+
+    def apply(self, v, rho):
+        """``(A^T A + rho G^T G) v``."""
+        p = v.shape[0]
+        out = np.empty(p)
+        normal_apply(*self._operands, rho, np.ascontiguousarray(v, dtype=np.float64),
+                      np.empty(self.design.n_samples), np.empty(self.penalty.shape[0]), out,
+                      np.empty(p))
+        return out
 
 
 # --------------------------------------------------------------------------------------------

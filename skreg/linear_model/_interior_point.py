@@ -34,7 +34,7 @@ penalized column a positive level), so the primal iterates stay feasible up to r
 import numpy as np
 from numba import njit
 
-from .._kernels.linalg import _csr_row_dot
+from .._kernels.linalg import csr_matvec_serial
 from .._kernels.select import cho_solve
 
 STEP_FRACTION = 0.99995
@@ -108,8 +108,7 @@ def _b_dot(op, u, out):
     B, indptr, indices, data, sparse = op
     n = B.shape[0]
     if sparse:
-        for i in range(n):
-            out[i] = _csr_row_dot(data, indices, indptr, i, u)
+        csr_matvec_serial(data, indices, indptr, u, out[:n])
     else:
         out[:n] = np.dot(B, u)
 

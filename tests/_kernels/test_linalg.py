@@ -1,13 +1,17 @@
-"""Tests of skreg._kernels.linalg: column products on dense and CSC designs vs numpy."""
+"""Tests of skreg._kernels.linalg: column products on dense and CSC designs, and CSR row
+products, vs numpy."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from skreg._kernels.linalg import (
+    CSR_PARALLEL_MIN_NNZ,
     PARALLEL_MIN_WORK,
     PASS_BLOCKS,
     add_columns,
+    csr_matvec,
+    csr_matvec_serial,
     matvec,
     weighted_col_moments,
     xt_dot,
@@ -199,3 +203,31 @@ def test_parallel_passes_match_numpy(kind, n_cols):
     weighted_col_moments(*parts, np.arange(n_cols), d, False, first, second)
     np.testing.assert_allclose(first, d @ X, rtol=1e-11, atol=1e-10)
     np.testing.assert_allclose(second, d @ X**2, rtol=1e-11)
+
+
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+@pytest.mark.parametrize("n_rows, density", [(37, 0.3), (2000, 0.06)])
+def test_csr_products_match_scipy(itype, n_rows, density):
+    """Serial and automatic CSR products (the second size runs the parallel branch) equal
+    scipy's, on rows of odd, even, one and zero entries, without touching their inputs."""
+    rng = np.random.default_rng(3)
+    A = sp.random(n_rows, 1000, density=density, format="lil", random_state=rng)
+    A[1] = 0.0
+    A[2] = 0.0
+    A[2, 5] = 1.5  # a row with one entry
+    A = A.tocsr()
+    A.eliminate_zeros()
+    A.indices = A.indices.astype(itype)
+    A.indptr = A.indptr.astype(itype)
+    assert (A.nnz >= CSR_PARALLEL_MIN_NNZ) == (n_rows == 2000)
+    assert len(set(np.diff(A.indptr) % 2)) == 2  # both parities of the two-accumulator loop
+    x = rng.standard_normal(1000)
+    before = (A.data.copy(), A.indices.copy(), x.copy())
+    for kernel in (csr_matvec, csr_matvec_serial):
+        out = np.full(n_rows, np.nan)
+        kernel(A.data, A.indices, A.indptr, x, out)
+        np.testing.assert_allclose(out, A @ x, rtol=1e-12, atol=1e-12)
+        assert out[1] == 0.0
+    np.testing.assert_array_equal(A.data, before[0])
+    np.testing.assert_array_equal(A.indices, before[1])
+    np.testing.assert_array_equal(x, before[2])
