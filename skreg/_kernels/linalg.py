@@ -1,7 +1,9 @@
-"""Column access, matrix-vector products and parallel passes for dense and CSC designs.
+"""Column access, matrix-vector products and parallel passes for dense and CSC designs, and
+row products and Gram matrices of CSR operators.
 
-Every function takes the design as ``Xd, data, indices, indptr, is_sparse`` so one compiled
-kernel serves dense and sparse inputs; the branch on ``is_sparse`` is outside the inner loops.
+Every column function takes the design as ``Xd, data, indices, indptr, is_sparse`` so one
+compiled kernel serves dense and sparse inputs; the branch on ``is_sparse`` is outside the
+inner loops. The CSR functions take ``data, indices, indptr`` (scipy's order).
 """
 
 import numpy as np
@@ -44,6 +46,10 @@ def matvec(Xd, data, indices, indptr, is_sparse, n_samples, w, out):
 # multi-threaded BLAS call: measured 4 ms for a two-thread region), so only passes long enough
 # to absorb such a stall go parallel.
 PARALLEL_MIN_WORK = 1_000_000
+#: a scalar loop's multiply-add against a BLAS one, roughly: a Gram matrix summed over the
+#: stored entries of a sparse operator (:func:`csr_gram`) must save this factor over the
+#: dense BLAS product to be chosen
+SPARSE_PENALTY = 20.0
 #: a CSR product goes parallel from this many stored entries (~0.1 ms on one core). Lower than
 #: ``PARALLEL_MIN_WORK``: its callers (the graph solvers' iterations) keep BLAS on one thread
 #: while they run with a sparse operator, so no BLAS worker spins against the region; on 64 x
@@ -86,9 +92,27 @@ def _column_sums_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d,
                     acc += dx
                     acc2 += dx * x
             else:
-                for t in range(indptr[j], indptr[j + 1]):
-                    i = indices[t]
-                    acc += (data[t] if unit_d else data[t] * d[i]) * v[i]
+                # two accumulators and unsigned indices: see _csr_rows (gathers)
+                t = indptr[j]
+                end = indptr[j + 1]
+                if unit_d:
+                    while t + 1 < end:
+                        acc += data[t] * v[np.uintp(indices[t])]
+                        acc2 += data[t + 1] * v[np.uintp(indices[t + 1])]
+                        t += 2
+                    if t < end:
+                        acc += data[t] * v[np.uintp(indices[t])]
+                else:
+                    while t + 1 < end:
+                        i = np.uintp(indices[t])
+                        i2 = np.uintp(indices[t + 1])
+                        acc += data[t] * d[i] * v[i]
+                        acc2 += data[t + 1] * d[i2] * v[i2]
+                        t += 2
+                    if t < end:
+                        i = np.uintp(indices[t])
+                        acc += data[t] * d[i] * v[i]
+                acc += acc2
         elif moments:
             for i in range(Xd.shape[0]):
                 x = Xd[i, j]
@@ -214,6 +238,57 @@ def _csr_rows(data, indices, indptr, x, out, start, stop):
         if k < end:
             a0 += data[k] * x[np.uintp(indices[k])]
         out[i] = a0 + a1
+
+
+@njit(cache=True, nogil=True)
+def _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, start, stop):
+    """Rows ``start <= j < stop`` of ``F = A^T diag(d) A``: ``F[j] = sum_i d_i A_ij A[i]``
+    over the stored entries of column ``j`` (Gustavson's order: each row of ``F`` is written
+    while it sits in cache)."""
+    for j in range(start, stop):
+        row = F[j]
+        for a in range(t_indptr[j], t_indptr[j + 1]):
+            i = np.uintp(t_indices[a])
+            v = t_data[a] if unit_d else t_data[a] * d[i]
+            for b in range(indptr[i], indptr[i + 1]):
+                row[np.uintp(indices[b])] += v * data[b]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _gram_parallel(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F):
+    p = F.shape[0]
+    n_blocks = min(p, PASS_BLOCKS)
+    for blk in prange(n_blocks):
+        _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F,
+                   blk * p // n_blocks, (blk + 1) * p // n_blocks)
+
+
+@njit(cache=True, nogil=True)
+def csr_gram_work(indptr):
+    """``sum_i nnz_i^2``: the multiply-adds of :func:`csr_gram`."""
+    work = 0
+    for i in range(indptr.shape[0] - 1):
+        c = np.int64(indptr[i + 1] - indptr[i])
+        work += c * c
+    return work
+
+
+@njit(cache=True, nogil=True)
+def csr_gram(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, parallel, F):
+    """``F += A^T diag(d) A`` (dense ``p x p``) from the CSR arrays of ``A`` (``n x p``) and
+    of ``A^T``, in ``sum_i nnz_i^2`` multiply-adds (:func:`csr_gram_work`).
+
+    For rows of tens of entries, several times faster than scipy's sparse product followed by
+    ``toarray``. Symmetric up to rounding (``F[j, k]`` and ``F[k, j]`` multiply in another
+    order). ``unit_d``: ``d`` is all ones (not read). ``parallel``: rows of ``F`` in parallel
+    when the work reaches ``PARALLEL_MIN_WORK``. ``F`` is passed in so that a caller can hand
+    over ``np.zeros`` from Python (pages zeroed lazily, on first touch).
+    """
+    p = t_indptr.shape[0] - 1
+    if parallel and csr_gram_work(indptr) >= PARALLEL_MIN_WORK:
+        _gram_parallel(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F)
+    else:
+        _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, 0, p)
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._config import _numba_threads, _single_threaded_blas
-from .._kernels.linalg import csr_matvec
+from .._kernels.linalg import SPARSE_PENALTY, csr_gram, csr_gram_work, csr_matvec
 from .._validation import check_bool, check_sample_weight, check_X_y_arrays
 from ._admm import CONVERGED, RHO_CHANGE, admm_dense, anderson_point, rho_scale
 from ._cg import normal_apply, normal_cg
@@ -117,6 +117,20 @@ class _SparseOp:
         csr_matvec(*self._at, r, out)
         return out
 
+    def gram(self, d=None):
+        """Dense ``A^T diag(d) A`` (``d = 1`` by default): summed over pairs of stored
+        entries, or as a dense BLAS product when the rows are so full that it is cheaper
+        (``SPARSE_PENALTY``)."""
+        n, p = self.shape
+        if n * float(p) * p < SPARSE_PENALTY * csr_gram_work(self._a[2]):
+            D = self.matrix.toarray()
+            if d is not None:
+                D *= np.sqrt(d)[:, None]
+            return D.T @ D
+        F = np.zeros((p, p))
+        csr_gram(*self._a, *self._at, np.empty(0) if d is None else d, d is None, True, F)
+        return F
+
 
 class _Design:
     r"""``A = S^{1/2} (X - 1 \bar x^\top)`` and ``t = S^{1/2} (y - \bar y)`` as operators.
@@ -167,8 +181,7 @@ class _Design:
     def gram(self):
         """Dense ``A^T A`` (``p x p``)."""
         if self.sparse:
-            Xs = sp.diags(self.sqrt_sw) @ self.X.matrix
-            M = (Xs.T @ Xs).toarray()
+            M = self.X.gram(None if self.unit_weights else self.sw)
         else:
             Xs = self.X * self.sqrt_sw[:, None]
             M = Xs.T @ Xs
@@ -232,8 +245,8 @@ class _Penalty:
         return self.op.tdot(r)
 
     def gram(self):
-        G = self.op.matrix
-        return (G.T @ G).toarray()
+        """Dense ``G^T G``."""
+        return self.op.gram()
 
     def col_sq_norms(self):
         G = self.op.matrix

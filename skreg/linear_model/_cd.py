@@ -229,13 +229,28 @@ def _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd,
             continue
         acc = 0.0
         if is_sparse:
+            # two accumulators and unsigned indices, as in xt_dot_weighted (gathers)
+            acc2 = 0.0
+            t = indptr[j]
+            end = indptr[j + 1]
             if unit_d:
-                for t in range(indptr[j], indptr[j + 1]):
-                    acc += data[t] * r[indices[t]]
+                while t + 1 < end:
+                    acc += data[t] * r[np.uintp(indices[t])]
+                    acc2 += data[t + 1] * r[np.uintp(indices[t + 1])]
+                    t += 2
+                if t < end:
+                    acc += data[t] * r[np.uintp(indices[t])]
             else:
-                for t in range(indptr[j], indptr[j + 1]):
-                    i = indices[t]
+                while t + 1 < end:
+                    i = np.uintp(indices[t])
+                    i2 = np.uintp(indices[t + 1])
                     acc += data[t] * d[i] * r[i]
+                    acc2 += data[t + 1] * d[i2] * r[i2]
+                    t += 2
+                if t < end:
+                    i = np.uintp(indices[t])
+                    acc += data[t] * d[i] * r[i]
+            acc += acc2
         elif unit_d:
             for i in range(n):
                 acc += Xd[i, j] * r[i]
@@ -249,7 +264,7 @@ def _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd,
             delta = new - old
             if is_sparse:
                 for t in range(indptr[j], indptr[j + 1]):
-                    r[indices[t]] -= delta * data[t]
+                    r[np.uintp(indices[t])] -= delta * data[t]
             else:
                 for i in range(n):
                     r[i] -= delta * Xd[i, j]

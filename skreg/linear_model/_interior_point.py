@@ -34,14 +34,11 @@ penalized column a positive level), so the primal iterates stay feasible up to r
 import numpy as np
 from numba import njit
 
-from .._kernels.linalg import csr_matvec_serial
+from .._kernels.linalg import SPARSE_PENALTY, csr_gram, csr_matvec_serial
 from .._kernels.select import cho_solve
 
 STEP_FRACTION = 0.99995
 AUTO, DENSE, SPARSE = -1, 0, 1
-# a scalar loop's multiply-add against a BLAS one, roughly: the sparse accumulation of M
-# must save this factor over the dense product to be chosen
-SPARSE_PENALTY = 20.0
 
 
 @njit(cache=True, nogil=True)
@@ -57,15 +54,21 @@ def _row_counts(B):
 
 
 @njit(cache=True, nogil=True)
-def _rows_of(B, counts):
-    """CSR arrays ``(indptr, indices, data)`` of ``B``, columns ascending in each row."""
+def _csr_of(B, counts):
+    """CSR arrays ``(data, indices, indptr)`` of ``B`` and of ``B^T`` (its columns), indices
+    ascending."""
     n, k = B.shape
     indptr = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         indptr[i + 1] = indptr[i] + counts[i]
-    indices = np.empty(indptr[n], dtype=np.int64)
-    data = np.empty(indptr[n])
+    nnz = indptr[n]
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    t_indptr = np.zeros(k + 1, dtype=np.int64)
+    t_indices = np.empty(nnz, dtype=np.int64)
+    t_data = np.empty(nnz)
     fill = indptr[:n].copy()
+    t = 0
     for j in range(k):
         for i in range(n):
             v = B[i, j]
@@ -73,7 +76,11 @@ def _rows_of(B, counts):
                 indices[fill[i]] = j
                 data[fill[i]] = v
                 fill[i] += 1
-    return indptr, indices, data
+                t_indices[t] = i
+                t_data[t] = v
+                t += 1
+        t_indptr[j + 1] = t
+    return (data, indices, indptr), (t_data, t_indices, t_indptr)
 
 
 @njit(cache=True, nogil=True)
@@ -90,14 +97,10 @@ def _choose_mode(B, counts):
 @njit(cache=True, nogil=True)
 def _bt_dot(op, v, out):
     """``out = B^T v[:n]``."""
-    B, indptr, indices, data, sparse = op
+    B, rows, cols, sparse = op
     n = B.shape[0]
     if sparse:
-        out[:] = 0.0
-        for i in range(n):
-            vi = v[i]
-            for a in range(indptr[i], indptr[i + 1]):
-                out[indices[a]] += data[a] * vi
+        csr_matvec_serial(cols[0], cols[1], cols[2], v[:n], out)
     else:
         out[:] = np.dot(B.T, v[:n])
 
@@ -105,10 +108,10 @@ def _bt_dot(op, v, out):
 @njit(cache=True, nogil=True)
 def _b_dot(op, u, out):
     """``out[:n] = B u``."""
-    B, indptr, indices, data, sparse = op
+    B, rows, cols, sparse = op
     n = B.shape[0]
     if sparse:
-        csr_matvec_serial(data, indices, indptr, u, out[:n])
+        csr_matvec_serial(rows[0], rows[1], rows[2], u, out[:n])
     else:
         out[:n] = np.dot(B, u)
 
@@ -134,20 +137,12 @@ def _at_dot(op, eta_col, u, out):
 @njit(cache=True, nogil=True)
 def _factorize(op, eta_col, D, work):
     """``(F, L, ridge)``: ``F = M + ridge I`` at scaling ``D`` and its Cholesky factor."""
-    B, indptr, indices, data, sparse = op
+    B, rows, cols, sparse = op
     n, k = B.shape
     if sparse:
+        # serial: LAPACK's threads may still spin from the last factorization
         F = np.zeros((k, k))
-        for i in range(n):
-            d = D[i]
-            for a in range(indptr[i], indptr[i + 1]):
-                ja = indices[a]
-                va = d * data[a]
-                for b in range(a, indptr[i + 1]):
-                    F[ja, indices[b]] += va * data[b]
-        for j in range(k):
-            for q in range(j + 1, k):
-                F[q, j] = F[j, q]
+        csr_gram(*rows, *cols, D[:n], False, False, F)
     else:  # work (k x n) holds (sqrt(D_theta) B)^T
         sq = np.sqrt(D[:n])
         for j in range(k):
@@ -259,11 +254,11 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
     if mode == AUTO:
         mode = _choose_mode(B, counts)
     if mode == SPARSE:
-        indptr, indices, data = _rows_of(B, counts)
+        rows, cols = _csr_of(B, counts)
     else:
-        indptr, indices, data = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                                 np.zeros(0))
-    op = (B, indptr, indices, data, mode == SPARSE)
+        rows = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
+        cols = rows
+    op = (B, rows, cols, mode == SPARSE)
     work = np.empty((k, n) if mode == DENSE else (0, 0))
 
     x = np.empty(N)

@@ -8,8 +8,8 @@ from skreg.linear_model._interior_point import (
     DENSE,
     SPARSE,
     _choose_mode,
+    _csr_of,
     _row_counts,
-    _rows_of,
     quantile_ipm,
 )
 
@@ -41,14 +41,18 @@ def _certificate(B, y, a, c, eta_col, hi, lo, theta, beta):
     return primal, float(y @ theta), viol
 
 
-def test_row_structure_is_the_csr_of_the_block():
-    B, *_ = _program(0.2)
-    indptr, indices, data = _rows_of(B, _row_counts(B))
+def test_sparse_structure_is_the_csr_of_the_block_and_its_transpose():
     import scipy.sparse as sp
 
-    R = sp.csr_matrix((data, indices, indptr), shape=B.shape)
+    B, *_ = _program(0.2)
+    rows, cols = _csr_of(B, _row_counts(B))
+    R = sp.csr_matrix(rows, shape=B.shape)
+    C = sp.csr_matrix(cols, shape=B.T.shape)
     np.testing.assert_array_equal(R.toarray(), B)
-    assert np.all(np.diff(indices[indptr[0]:indptr[1]]) > 0)  # ascending within a row
+    np.testing.assert_array_equal(C.toarray(), B.T)
+    for _data, indices, indptr in (rows, cols):  # ascending within a row
+        assert all(np.all(np.diff(indices[indptr[i]:indptr[i + 1]]) > 0)
+                   for i in range(len(indptr) - 1))
 
 
 def test_mode_follows_the_density():
