@@ -34,11 +34,25 @@ def _dense_matvec(P, b, out):
 
 
 @njit(cache=True, nogil=True)
-def anderson_point(d_tx, d_f, n_stored, tx, f, out):
+def anderson_store(d_f, gram, slot, n_stored):
+    """Update row and column ``slot`` of ``gram`` (the inner products of the rows of ``d_f``)
+    after row ``slot`` of ``d_f`` was overwritten; rows ``0 .. n_stored - 1`` are in use.
+    One new row costs ``n_stored`` inner products instead of ``n_stored^2 / 2``."""
+    for c in range(n_stored):
+        acc = 0.0
+        for i in range(d_f.shape[1]):
+            acc += d_f[slot, i] * d_f[c, i]
+        gram[slot, c] = acc
+        gram[c, slot] = acc
+
+
+@njit(cache=True, nogil=True)
+def anderson_point(d_tx, d_f, gram, n_stored, tx, f, out):
     """Type-II Anderson mixing: ``out = T(x) - sum_a gamma_a (T(x_{a+1}) - T(x_a))`` with
     ``gamma = argmin || f - sum_a gamma_a (f_{a+1} - f_a) ||`` (``f = T(x) - x``, in the norm
     the caller scaled ``f`` to), from the first ``n_stored`` rows of the memories ``d_tx``
-    (differences of ``T(x)``, possibly extended with quantities linear in ``x``) and ``d_f``.
+    (differences of ``T(x)``, possibly extended with quantities linear in ``x``) and ``d_f``,
+    whose inner products ``gram`` the caller keeps (:func:`anderson_store`).
 
     Returns False (``out`` untouched) when the least-squares system is singular.
     """
@@ -47,12 +61,8 @@ def anderson_point(d_tx, d_f, n_stored, tx, f, out):
     b = np.empty(k)
     trace = 0.0
     for a in range(k):
-        for c in range(a, k):
-            acc = 0.0
-            for i in range(f.shape[0]):
-                acc += d_f[a, i] * d_f[c, i]
-            H[a, c] = acc
-            H[c, a] = acc
+        for c in range(k):
+            H[a, c] = gram[a, c]
         trace += H[a, a]
         acc = 0.0
         for i in range(f.shape[0]):
@@ -141,6 +151,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
     # Anderson memory (rings): differences of T(x) and of the residuals f = T(x) - x
     d_tx = np.zeros((memory, n))
     d_f = np.zeros((memory, n))
+    gram = np.zeros((memory, memory))
     f_prev = np.empty(n)
     fallback = np.empty(n)  # T(x) of the last point whose residual was accepted
     have_prev = False
@@ -164,6 +175,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
             # safeguard: the accelerated point made things worse; restart from the plain step
             x[:] = fallback
             n_stored = 0
+            head = 0
             have_prev = False
             accelerated = False
             continue
@@ -202,12 +214,13 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
             for i in range(n):
                 d_tx[head, i] = Tx[i] - fallback[i]
                 d_f[head, i] = f[i] - f_prev[i]
-            head = (head + 1) % memory
             n_stored = min(n_stored + 1, memory)
+            anderson_store(d_f, gram, head, n_stored)
+            head = (head + 1) % memory
         fallback[:] = Tx
         f_prev[:] = f
         have_prev = True
-        accelerated = n_stored > 0 and anderson_point(d_tx, d_f, n_stored, Tx, f, x)
+        accelerated = n_stored > 0 and anderson_point(d_tx, d_f, gram, n_stored, Tx, f, x)
         if not accelerated:
             x[:] = Tx
     if status == MAX_ITER:

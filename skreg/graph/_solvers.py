@@ -31,7 +31,14 @@ from sklearn.exceptions import ConvergenceWarning
 from .._config import _numba_threads, _single_threaded_blas
 from .._kernels.linalg import SPARSE_PENALTY, csr_gram, csr_gram_work, csr_matvec
 from .._validation import check_bool, check_sample_weight, check_X_y_arrays
-from ._admm import CONVERGED, RHO_CHANGE, admm_dense, anderson_point, rho_scale
+from ._admm import (
+    CONVERGED,
+    RHO_CHANGE,
+    admm_dense,
+    anderson_point,
+    anderson_store,
+    rho_scale,
+)
 from ._cg import normal_apply, normal_cg
 
 __all__ = ["GraphResult", "graph_l1", "graph_tikhonov"]
@@ -699,6 +706,7 @@ def _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state):
         # Anderson memory (rings): differences of T(x) (extended) and of f
         d_tx = np.empty((memory, x.shape[0]))
         d_f = np.empty((memory, base))
+        gram = np.empty((memory, memory))
         n_stored = head = 0
         tx_prev = f_prev = None
         f_norm_prev = np.inf
@@ -730,11 +738,12 @@ def _pdhg(design, penalty, alpha, coef, tol, t_abs, max_iter, state):
             if tx_prev is not None:
                 np.subtract(tx, tx_prev, out=d_tx[head])
                 np.subtract(f, f_prev, out=d_f[head])
-                head = (head + 1) % memory
                 n_stored = min(n_stored + 1, memory)
+                anderson_store(d_f, gram, head, n_stored)
+                head = (head + 1) % memory
             tx_prev, f_prev, f_norm_prev = tx, f, f_norm
             x = np.empty_like(tx)
-            accelerated = n_stored > 0 and anderson_point(d_tx, d_f, n_stored, tx, f, x)
+            accelerated = n_stored > 0 and anderson_point(d_tx, d_f, gram, n_stored, tx, f, x)
             if not accelerated:
                 x = tx
     coef, q, r = x[iw].copy(), x[iq].copy(), c * x[ir]
