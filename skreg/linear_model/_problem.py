@@ -12,7 +12,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .._config import _numba_threads
-from .._kernels.linalg import matvec, xt_dot_weighted
+from .._kernels.linalg import csr_gram, matvec, xt_dot_weighted
 from .._validation import csc_parts
 from ._cd import column_stats, enet_ws_solve
 
@@ -267,10 +267,16 @@ def weighted_gram(X, d, S, mu, sd, z):
     """
     p = X.shape[1]
     if sp.issparse(X):
-        scaled = X.multiply((d / S)[:, None]).tocsc()
-        G = np.asarray((X.T @ scaled).toarray())
+        # summed over pairs of stored entries of each row (csr_gram): a support of 707
+        # columns of a 1%-dense CSC design took 0.6 ms, against 10 ms for scipy's product
+        cols = sp.csc_matrix(X)
+        rows = cols.tocsr()
+        dS = d / S
+        G = np.zeros((p, p))
+        csr_gram(rows.data, rows.indices, rows.indptr, cols.data, cols.indices, cols.indptr,
+                 dS, False, False, G)
         G = 0.5 * (G + G.T)
-        b = np.asarray(scaled.T @ z).ravel()
+        b = np.asarray(cols.T @ (dS * z)).ravel()
     else:
         # numpy's BLAS for every dense product and factorization: its ``X.T @ X`` is a
         # symmetric rank-k update, and mixing it with scipy's BLAS (another OpenBLAS, whose
