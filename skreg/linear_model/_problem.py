@@ -274,8 +274,7 @@ def weighted_gram(X, d, S, mu, sd, z):
         dS = d / S
         G = np.zeros((p, p))
         csr_gram(rows.data, rows.indices, rows.indptr, cols.data, cols.indices, cols.indptr,
-                 dS, False, False, G)
-        G = 0.5 * (G + G.T)
+                 dS, False, False, G)  # symmetric to rounding: Cholesky reads one triangle
         b = np.asarray(cols.T @ (dS * z)).ravel()
     else:
         # numpy's BLAS for every dense product and factorization: its ``X.T @ X`` is a
@@ -292,8 +291,9 @@ def weighted_gram(X, d, S, mu, sd, z):
                 stop = start + GRAM_BLOCK_ROWS
                 block = X[start:stop] * root[start:stop, None]
                 G += block.T @ block
-    G -= (sd / S) * np.outer(mu, mu)
-    b -= mu * (float(d @ z) / S)
+    if np.any(mu):
+        G -= (sd / S) * np.outer(mu, mu)
+        b -= mu * (float(d @ z) / S)
     return G, b
 
 
