@@ -282,10 +282,12 @@ def _cholesky_solver(M, N, rho):
 def _cg_operands(design, penalty):
     """The leading arguments of :func:`~skreg.graph._cg.normal_cg` (``X``, centring, weights,
     ``G``): CSR triples of ``X`` and ``X^T`` for a sparse ``X``, the array for a dense one
-    (the unused slot gets an empty stand-in)."""
+    (the unused slot gets a stand-in of the other case's types, so that dense and sparse
+    calls share one compiled specialization: a Fortran array, as validation gives, and int32
+    indices)."""
     empty_csr = (np.empty(0), np.empty(0, dtype=np.int32), np.zeros(1, dtype=np.int32))
     if design.sparse:
-        Xd, x_csr, xt_csr = np.empty((0, 0)), design.X._a, design.X._at
+        Xd, x_csr, xt_csr = np.empty((2, 2), order="F"), design.X._a, design.X._at
     else:
         Xd, x_csr, xt_csr = design.X, empty_csr, empty_csr
     return (Xd, x_csr, xt_csr, design.sparse, design.x_mean, design.sqrt_sw,
