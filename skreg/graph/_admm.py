@@ -99,7 +99,11 @@ def rho_scale(r_norm, primal_scale, s_norm, dual_scale):
 
 @njit(cache=True, nogil=True)
 def _admm_map(factor, factor_kind, A_t, g, gt, alpha, rho, relax, x, m, Tx, w, Gw, rhs, tmp):
-    """One ADMM step ``Tx = T(x)``; leaves ``w`` and ``G w`` of the step in ``w``, ``Gw``."""
+    """One ADMM step ``Tx = T(x)``; leaves ``w`` and ``G w`` of the step in ``w``, ``Gw``.
+
+    The products with ``G`` run on one thread: at the sizes of the direct back end (p <= 4096)
+    they are small next to the triangular solves, and a parallel region per product does not
+    pay."""
     for i in range(m):
         tmp[i] = x[i] - x[m + i]
     csr_matvec_serial(gt[0], gt[1], gt[2], tmp[:m], rhs)
