@@ -274,21 +274,29 @@ def csr_gram_work(indptr):
 
 
 @njit(cache=True, nogil=True)
-def csr_gram(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, parallel, F):
+def csr_gram(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F):
     """``F += A^T diag(d) A`` (dense ``p x p``) from the CSR arrays of ``A`` (``n x p``) and
-    of ``A^T``, in ``sum_i nnz_i^2`` multiply-adds (:func:`csr_gram_work`).
+    of ``A^T``, in ``sum_i nnz_i^2`` multiply-adds (:func:`csr_gram_work`), on the calling
+    thread (a kernel that calls this one does not compile a parallel region).
 
     For rows of tens of entries, several times faster than scipy's sparse product followed by
     ``toarray``. Symmetric up to rounding (``F[j, k]`` and ``F[k, j]`` multiply in another
-    order). ``unit_d``: ``d`` is all ones (not read). ``parallel``: rows of ``F`` in parallel
-    when the work reaches ``PARALLEL_MIN_WORK``. ``F`` is passed in so that a caller can hand
-    over ``np.zeros`` from Python (pages zeroed lazily, on first touch).
+    order). ``unit_d``: ``d`` is all ones (not read). ``F`` is passed in so that a caller can
+    hand over ``np.zeros`` from Python (pages zeroed lazily, on first touch).
     """
-    p = t_indptr.shape[0] - 1
-    if parallel and csr_gram_work(indptr) >= PARALLEL_MIN_WORK:
+    _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, 0,
+               F.shape[0])
+
+
+@njit(cache=True, nogil=True)
+def csr_gram_parallel(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F):
+    """:func:`csr_gram`, rows of ``F`` in parallel when the work reaches
+    ``PARALLEL_MIN_WORK``."""
+    if csr_gram_work(indptr) >= PARALLEL_MIN_WORK:
         _gram_parallel(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F)
     else:
-        _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, 0, p)
+        _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, 0,
+                   F.shape[0])
 
 
 @njit(cache=True, nogil=True, parallel=True)

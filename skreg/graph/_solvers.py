@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._config import _numba_threads, _single_threaded_blas
-from .._kernels.linalg import SPARSE_PENALTY, csr_gram, csr_gram_work, csr_matvec
+from .._kernels.linalg import SPARSE_PENALTY, csr_gram_parallel, csr_gram_work, csr_matvec
 from .._validation import check_bool, check_sample_weight, check_X_y_arrays
 from ._admm import (
     CONVERGED,
@@ -135,7 +135,7 @@ class _SparseOp:
                 D *= np.sqrt(d)[:, None]
             return D.T @ D
         F = np.zeros((p, p))
-        csr_gram(*self._a, *self._at, np.empty(0) if d is None else d, d is None, True, F)
+        csr_gram_parallel(*self._a, *self._at, np.empty(0) if d is None else d, d is None, F)
         return F
 
 

@@ -142,7 +142,7 @@ def _factorize(op, eta_col, D, work):
     if sparse:
         # serial: LAPACK's threads may still spin from the last factorization
         F = np.zeros((k, k))
-        csr_gram(*rows, *cols, D[:n], False, False, F)
+        csr_gram(*rows, *cols, D[:n], False, F)
     else:  # work (k x n) holds (sqrt(D_theta) B)^T
         sq = np.sqrt(D[:n])
         for j in range(k):

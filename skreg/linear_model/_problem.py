@@ -274,7 +274,7 @@ def weighted_gram(X, d, S, mu, sd, z):
         dS = d / S
         G = np.zeros((p, p))
         csr_gram(rows.data, rows.indices, rows.indptr, cols.data, cols.indices, cols.indptr,
-                 dS, False, False, G)  # symmetric to rounding: Cholesky reads one triangle
+                 dS, False, G)  # symmetric to rounding: Cholesky reads one triangle
         b = np.asarray(cols.T @ (dS * z)).ravel()
     else:
         # numpy's BLAS for every dense product and factorization: its ``X.T @ X`` is a

@@ -11,6 +11,7 @@ from skreg._kernels.linalg import (
     PASS_BLOCKS,
     add_columns,
     csr_gram,
+    csr_gram_parallel,
     csr_gram_work,
     csr_matvec,
     csr_matvec_serial,
@@ -237,26 +238,27 @@ def test_csr_products_match_scipy(itype, n_rows, density):
 
 @pytest.mark.parametrize("itype", [np.int32, np.int64])
 @pytest.mark.parametrize("unit_d", [True, False])
-def test_csr_gram_matches_dense(itype, unit_d):
-    """Serial and parallel; the parallel branch needs PARALLEL_MIN_WORK, tested through
-    the graph solvers' Gram matrices."""
+@pytest.mark.parametrize("n, p, density", [(40, 17, 0.3), (200, 120, 0.7)])
+def test_csr_gram_matches_dense(itype, unit_d, n, p, density):
+    """Serial and parallel kernels; the second size reaches PARALLEL_MIN_WORK."""
     rng = np.random.default_rng(4)
-    A = sp.random(40, 17, density=0.3, format="lil", random_state=rng)
+    A = sp.random(n, p, density=density, format="lil", random_state=rng)
     A[0] = 0.0  # an empty row
     A[1] = 0.0
-    A[1, 16] = -2.0  # a row with one entry, in the last column
+    A[1, p - 1] = -2.0  # a row with one entry, in the last column
     A = A.tocsr()
     A.sort_indices()
     A.indices = A.indices.astype(itype)
     A.indptr = A.indptr.astype(itype)
-    d = rng.uniform(0.0, 2.0, 40)
+    assert (csr_gram_work(A.indptr) >= PARALLEL_MIN_WORK) == (n == 200)
+    d = rng.uniform(0.0, 2.0, n)
     dense = A.toarray()
-    expected = dense.T @ ((np.ones(40) if unit_d else d)[:, None] * dense)
+    expected = dense.T @ ((np.ones(n) if unit_d else d)[:, None] * dense)
     At = A.T.tocsr()
     At.sort_indices()
-    for parallel in (False, True):
-        F = np.eye(17)
-        csr_gram(A.data, A.indices, A.indptr, At.data, At.indices.astype(itype),
-                 At.indptr.astype(itype), np.empty(0) if unit_d else d, unit_d, parallel, F)
-        np.testing.assert_allclose(F, np.eye(17) + expected, rtol=1e-12, atol=1e-12)
+    for kernel in (csr_gram, csr_gram_parallel):
+        F = np.eye(p)
+        kernel(A.data, A.indices, A.indptr, At.data, At.indices.astype(itype),
+               At.indptr.astype(itype), np.empty(0) if unit_d else d, unit_d, F)
+        np.testing.assert_allclose(F, np.eye(p) + expected, rtol=1e-12, atol=1e-12)
     assert csr_gram_work(A.indptr) == np.sum(np.diff(A.indptr) ** 2)
