@@ -189,6 +189,58 @@ def test_int64_indices_stay_int64_when_row_numbers_do_not_fit_int32():
 
 
 # --------------------------------------------------------------------------------------------
+# the shortcut for arrays that are already valid (float64, Fortran, finite)
+
+
+def test_valid_arrays_are_returned_as_they_are():
+    est = _Dummy()
+    X, y = np.asfortranarray(_X()), np.arange(6.0)
+    Xv, yv = check_X_y(est, X, y)
+    assert Xv is X and yv is y
+    assert est.n_features_in_ == 4 and not hasattr(est, "feature_names_in_")
+    assert check_X(est, X, reset=False) is X
+    with pytest.raises(ValueError, match="X has 3 features, but _Dummy is expecting 4"):
+        check_X(est, np.asfortranarray(_X(p=3)), reset=False)
+
+
+def test_shortcut_forgets_the_feature_names_of_an_earlier_fit():
+    pd = pytest.importorskip("pandas")
+    est = _Dummy()
+    check_X_y(est, pd.DataFrame(_X(), columns=list("abcd")), np.arange(6.0))
+    assert hasattr(est, "feature_names_in_")
+    # predicting on an array after a fit on names warns (sklearn's path, not the shortcut)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        check_X(est, np.asfortranarray(_X()), reset=False)
+    check_X_y(est, np.asfortranarray(_X()), np.arange(6.0))
+    assert not hasattr(est, "feature_names_in_")
+    check_X(est, np.asfortranarray(_X()), reset=True)
+    assert not hasattr(est, "feature_names_in_")
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("value, match", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_shortcut_still_rejects_non_finite_values(where, value, match):
+    X, y = np.asfortranarray(_X()), np.arange(6.0)
+    if where == "X":
+        X[2, 1] = value
+    else:
+        y[3] = value
+    with pytest.raises(ValueError, match=f"{where} contains {match}"):
+        check_X_y(_Dummy(), X, y)
+    if where == "X":
+        with pytest.raises(ValueError, match=f"X contains {match}"):
+            check_X(_Dummy(), X, reset=True)
+
+
+def test_shortcut_accepts_finite_values_whose_sum_overflows():
+    X = np.asfortranarray(np.full((4, 2), 1e308))
+    y = np.full(4, 1e308)
+    Xv, yv = check_X_y(_Dummy(), X, y)
+    np.testing.assert_array_equal(Xv, X)
+    np.testing.assert_array_equal(yv, y)
+
+
+# --------------------------------------------------------------------------------------------
 # check_X_y / check_X_y_arrays
 
 
