@@ -18,15 +18,19 @@ from contextlib import nullcontext
 import numpy as np
 
 from .._config import _numba_threads, _single_threaded_blas
-from .._kernels.linalg import gather_columns, xt_dot_weighted
+from .._kernels.linalg import SPARSE_PENALTY, gather_columns, xt_dot_weighted
 from .._validation import csc_parts
-from ._interior_point import quantile_ipm
+from ._interior_point import quantile_ipm, quantile_ipm_primal
 from ._problem import SolveResult, x_dot
 
 DEFAULT_P0 = 10
 IPM_TOL_RATIO = 0.1  # the working-set program is solved to this fraction of the tolerance
 IPM_TOL_FLOOR = 1e-9  # ... and at least to this relative accuracy
 SMALL_PROGRAM = 1e9
+SMALL_PRIMAL_PROGRAM = 1e7  # the primal form's n x n products gain from threads earlier
+FULL_RATIO = 4.0  # solve with all the features once the working set has this share of them
+MAX_PRIMAL_FREE = 1  # unpenalized columns the primal form takes
+PRIMAL_MARGIN = 1.3  # the primal form: twice the vector work, one more solve per iteration
 TINY = 1e-7  # coefficients below TINY * max |w| are likely interior-point residue
 RESIDUE = 1e-9  # ... and below RESIDUE * max |w| certainly
 ZERO_SLACK = 1e-7  # features whose dual constraint has this relative slack are set to 0
@@ -43,6 +47,21 @@ def weighted_quantile(values, weights, tau):
 def pinball_mean(r, sw, S, tau):
     """``1/S sum_i sw_i rho_tau(r_i)``."""
     return float(sw @ np.where(r >= 0.0, tau * r, (tau - 1.0) * r)) / S
+
+
+def _primal_form_pays(B, n_free):
+    """Whether the primal form of the working-set program (``n x n`` normal matrices) is
+    cheaper than the dual one (``k x k``), by counts of multiply-adds per iteration: more
+    columns than rows, at most one unpenalized column (the intercept: with more, their
+    Schur complement loses definiteness in rounding near the optimum and the form fails
+    too often to pay), and rows too full for the dual's sparse accumulation to win."""
+    n, k = B.shape
+    if k <= n or n_free > MAX_PRIMAL_FREE:
+        return False
+    counts = np.count_nonzero(B, axis=1).astype(np.float64)
+    dual = min(n * float(k) ** 2, SPARSE_PENALTY * float(counts @ counts)) + k ** 3 / 3.0
+    primal = float(n) ** 2 * k + n ** 3 / 3.0 + n_free * float(n) ** 2
+    return PRIMAL_MARGIN * primal < dual
 
 
 class QuantileProblem:
@@ -70,6 +89,7 @@ class QuantileProblem:
         self.row_pos = np.full(self.n_samples, -1, dtype=np.int64)
         self.row_pos[self.rows] = np.arange(self.rows.size)
         swr = self.sw[self.rows]
+        self.sparse = hasattr(X, "format")
         self.a = self.tau * swr / self.S
         self.c = (1.0 - self.tau) * swr / self.S
         self.y_rows = self.y[self.rows]
@@ -156,8 +176,10 @@ class QuantileProblem:
         return self._solve_levels(alpha * v, positive, coef_init, max_iter, tol, p0,
                                   return_theta)
 
-    def _program(self, ws, l1, positive, max_iter, tol_abs):
-        """The working-set linear program: ``(theta (full length), coef on ws, b, n_iter)``."""
+    def _program(self, ws, l1, positive, max_iter, tol_abs, fallback=True):
+        """The working-set linear program: ``(theta (full length), coef on ws, b, n_iter,
+        ok)``. Without ``fallback``, a program the primal form fails on is not solved again
+        in the dual form (``ok`` False, ``theta`` None)."""
         B = gather_columns(*self.parts, self.rows, self.row_pos, ws, self.fit_intercept)
         lw = l1[ws]
         pen = lw > 0
@@ -167,14 +189,26 @@ class QuantileProblem:
         # it is never active and the multiplier's negative part is 0
         lo = lw[eta_col] + (2.0 * self.col_l1[ws[eta_col]] * self.bound + lw[eta_col]
                             if positive else 0.0)
-        # each iteration is a k x k Gram (n k^2) and its Cholesky: below ~1e9 multiply-adds
-        # BLAS threads cost more than they give (they spin between calls, and stall badly
-        # when the cores are shared), so small programs run BLAS single-threaded
-        small = B.shape[0] * B.shape[1] ** 2 < SMALL_PROGRAM
+        n, k = B.shape
+        primal = not positive and _primal_form_pays(B, k - eta_col.size)
+        # each iteration of the dual form is a k x k Gram (n k^2) and its Cholesky: below
+        # ~1e9 multiply-adds BLAS threads cost more than they give (they spin between calls,
+        # and stall badly when the cores are shared), so small programs run BLAS
+        # single-threaded; the primal form's n x n Gram (n^2 k) gains from 1e7 on
+        small = (n * n * k < SMALL_PRIMAL_PROGRAM if primal
+                 else min(n, k) * max(n, k) ** 2 < SMALL_PROGRAM)
+        args = (B, self.y_rows, self.a, self.c, eta_col, hi, lo)
         with _single_threaded_blas() if small else nullcontext():
-            theta_r, beta, n_iter, _, ok = quantile_ipm(B, self.y_rows, self.a, self.c,
-                                                        eta_col, hi, lo, int(max_iter),
+            ok, n_iter = False, 0
+            if primal:
+                theta_r, beta, n_iter, _, ok = quantile_ipm_primal(*args, int(max_iter),
+                                                                   float(tol_abs))
+            if primal and not ok and not fallback:
+                return None, None, 0.0, n_iter, False
+            if not ok:  # the primal form lost feasibility (degenerate vertex), or not used
+                theta_r, beta, it, _, ok = quantile_ipm(*args, max(int(max_iter) - n_iter, 1),
                                                         float(tol_abs))
+                n_iter += it
         theta = np.zeros(self.n_samples)
         theta[self.rows] = theta_r
         b = float(beta[-1]) if self.fit_intercept else 0.0
@@ -199,17 +233,24 @@ class QuantileProblem:
         # quadratically converging phase)
         ipm_tol = min(IPM_TOL_RATIO * tol_abs, IPM_TOL_FLOOR * self.null_objective)
         refined = 0
+        full_failed = False
         theta = self.theta0
         b = self.b0
         best = None
+        regular_ws = None  # the working set replaced by all the features, see below
         while True:
             ws = np.flatnonzero(in_ws).astype(np.int64)
             if ws.size:
-                theta, coef_ws, b, it, ok = self._program(ws, l1, positive,
-                                                          max(max_iter - n_iter, 1), ipm_tol)
+                theta_ws, coef_ws, b_ws, it, ok = self._program(
+                    ws, l1, positive, max(max_iter - n_iter, 1), ipm_tol,
+                    fallback=regular_ws is None)
                 n_iter += it
+                if not ok and regular_ws is not None:  # back to the regular working set
+                    in_ws, regular_ws, full_failed = regular_ws, None, True
+                    continue
                 if not ok:  # the normal matrix broke down: keep the best point so far
                     break
+                theta, b, regular_ws = theta_ws, b_ws, None
                 w = np.zeros(p)
                 w[ws] = coef_ws
                 if positive:
@@ -268,6 +309,16 @@ class QuantileProblem:
             in_ws = forced.copy()
             if n_add > 0:
                 in_ws[np.argpartition(-score, n_add - 1)[:n_add]] = True
+            # a working set with more columns than the program has rows is solved in the
+            # primal form, at a cost about proportional to its size; near interpolation
+            # (support ~ rows) the next rounds would add up to more than all the features,
+            # so they are solved at once (dense X, if the primal form holds to the end)
+            k_next = int(np.count_nonzero(in_ws))
+            n_usable = int(np.count_nonzero(usable))
+            if (not (positive or self.sparse or full_failed) and k_next > self.rows.size
+                    and n_usable <= FULL_RATIO * k_next
+                    and np.count_nonzero(unpen) + self.fit_intercept <= MAX_PRIMAL_FREE):
+                regular_ws, in_ws = in_ws, usable.copy()
         if best is not None:
             gap, w, b, theta = best
         res = SolveResult(w, float(b), int(n_iter), float(max(gap, 0.0)), bool(converged))

@@ -1,4 +1,5 @@
-"""The interior-point kernel of the quantile Lasso: its two normal-matrix forms."""
+"""The interior-point kernels of the quantile Lasso: the dual form (its dense and sparse
+normal matrices) and the primal form."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,9 @@ from skreg.linear_model._interior_point import (
     _csr_of,
     _row_counts,
     quantile_ipm,
+    quantile_ipm_primal,
 )
+from skreg.linear_model._quantile import _primal_form_pays
 
 
 def _program(density, seed=0, n=40, k=70, tau=0.3):
@@ -84,3 +87,81 @@ def test_dense_and_sparse_forms_solve_the_same_program(density, positive):
         np.testing.assert_allclose(sols[mode][1], sols[DENSE][1], atol=1e-7)
     if positive:
         assert np.all(sols[DENSE][1][eta_col] >= -1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# the primal form (n x n normal matrices, for more columns than rows)
+
+
+def _wide_program(seed, n=30, k=80, tau=0.5, n_free=1, exact=False):
+    """``k > n`` columns, the last ``n_free`` unpenalized (a column of ones among them); with
+    ``exact``, y is fitted exactly by three columns but on five rows (a degenerate vertex:
+    many zero residuals, few active columns)."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, k - 1))
+    B = np.asfortranarray(np.c_[Z, np.ones(n)])
+    y = Z[:, :3] @ np.array([2.0, -1.0, 1.5])
+    y[:5] += 10.0 * rng.standard_normal(5)
+    if not exact:
+        y += rng.standard_normal(n)
+    a = np.full(n, tau / n)
+    c = np.full(n, (1.0 - tau) / n)
+    eta_col = np.arange(k - n_free, dtype=np.int64)
+    hi = rng.uniform(0.005, 0.05, k - n_free)
+    lo = rng.uniform(0.005, 0.05, k - n_free)
+    return B, y, a, c, eta_col, hi, lo
+
+
+@pytest.mark.parametrize("tau", [0.5, 0.2])
+@pytest.mark.parametrize("n_free", [0, 1])
+def test_primal_form_solves_the_program_of_the_dual_form(tau, n_free):
+    B, y, a, c, eta_col, hi, lo = _wide_program(int(10 * tau) + n_free, tau=tau,
+                                                n_free=n_free)
+    args = (B.copy(), y.copy(), a, c, eta_col, hi, lo)
+    theta, beta, n_iter, gap, ok = quantile_ipm_primal(*args, 200, 1e-13)
+    assert ok and n_iter < 200
+    np.testing.assert_array_equal(args[0], B)  # the inputs are left alone
+    np.testing.assert_array_equal(args[1], y)
+    primal, dual, viol = _certificate(B, y, a, c, eta_col, hi, lo, theta, beta)
+    assert viol <= 1e-12
+    assert 0.0 <= gap <= 1e-12
+    assert primal - dual <= 1e-10 * abs(primal)
+    assert np.all(theta <= a) and np.all(theta >= -c)
+    theta_d, beta_d, *_ = quantile_ipm(B, y, a, c, eta_col, hi, lo, 200, 1e-13)
+    assert primal == pytest.approx(_certificate(B, y, a, c, eta_col, hi, lo, theta_d,
+                                                beta_d)[0], rel=1e-10)
+
+
+@pytest.mark.parametrize("case", ["exact", "free"])
+def test_primal_form_flags_what_it_cannot_solve(case):
+    # exact fits: at the optimum more rows have zero residual than columns are active, the
+    # rows' scalings vanish and the n x n matrix loses rank; several free columns: their
+    # Schur complement loses definiteness in rounding. The kernel must then say so (the
+    # caller solves the program in the dual form), never return a wrong point or raise
+    outcomes = []
+    for seed in range(6):
+        for level in (0.01, 0.04):
+            if case == "exact":
+                B, y, a, c, eta_col, hi, lo = _wide_program(seed, n=40, k=60, exact=True)
+            else:
+                B, y, a, c, eta_col, hi, lo = _wide_program(seed, n_free=2 + seed % 3)
+            hi = np.full_like(hi, level)
+            theta, beta, _, _, ok = quantile_ipm_primal(B, y, a, c, eta_col, hi, hi, 200,
+                                                        1e-13)
+            outcomes.append(ok)
+            if ok:
+                primal, dual, viol = _certificate(B, y, a, c, eta_col, hi, hi, theta, beta)
+                assert viol <= 1e-12
+                assert primal - dual <= 1e-10 * abs(primal)
+    assert any(outcomes)
+
+
+def test_primal_form_pays_only_past_as_many_columns_as_rows():
+    rng = np.random.default_rng(0)
+    tall = np.asfortranarray(rng.standard_normal((40, 30)))
+    wide = np.asfortranarray(rng.standard_normal((40, 60)))
+    sparse_wide = np.asfortranarray(wide * (rng.random(wide.shape) < 0.02))
+    assert not _primal_form_pays(tall, 1)
+    assert _primal_form_pays(wide, 1)
+    assert not _primal_form_pays(wide, 2)  # one free column at most (the intercept)
+    assert not _primal_form_pays(sparse_wide, 1)  # the dual's sparse accumulation wins

@@ -257,6 +257,53 @@ def test_lad_lasso_on_a_sparse_design_matches_references(frac):
                                            alpha=alpha))) <= GAP
 
 
+def _programs_seen(monkeypatch, primal_fails=False):
+    """Record the working-set sizes of the LAD programs and the form that solved each;
+    with ``primal_fails``, the primal form reports failure on every program."""
+    from skreg.linear_model import _quantile
+
+    seen = []
+    primal, dual = _quantile.quantile_ipm_primal, _quantile.quantile_ipm
+
+    def primal_kernel(*args):
+        out = primal(*args)
+        seen.append(("primal", args[0].shape[1], out[4] and not primal_fails))
+        return (*out[:4], False) if primal_fails else out
+
+    def dual_kernel(*args):
+        seen.append(("dual", args[0].shape[1], True))
+        return dual(*args)
+
+    monkeypatch.setattr(_quantile, "quantile_ipm_primal", primal_kernel)
+    monkeypatch.setattr(_quantile, "quantile_ipm", dual_kernel)
+    return seen
+
+
+@pytest.mark.parametrize("primal_fails", [False, True])
+def test_lad_lasso_near_interpolation_solves_the_whole_program(monkeypatch, primal_fails):
+    # p >> n at a small alpha: the support nears n, the working sets pass n columns and the
+    # program is solved with every feature at once, in the primal form; when that form
+    # fails, the regular working sets (in the dual form) finish the job
+    X, y = _data("wide", seed=2, outliers=True)
+    n, p = X.shape
+    alpha = 0.05 * _lad_max(X, y)
+    seen = _programs_seen(monkeypatch, primal_fails)
+    est = _quiet_fit(LADLasso(alpha=alpha, tol=1e-8), X, y)
+    whole = [s for s in seen if s[1] == p + 1]  # every feature and the intercept
+    assert whole and whole[0][0] == "primal"
+    if primal_fails:
+        assert len(whole) == 1  # not retried in the dual form at full size
+        assert any(form == "dual" and k > n for form, k, _ in seen)
+    else:
+        assert whole[0][2]
+    obj = ref.lad_objective(X, y, est.coef_, est.intercept_, alpha=alpha)
+    assert _rel(obj, ref.lad_lasso(X, y, alpha=alpha).objective) <= GAP
+    qr = QuantileRegressor(quantile=0.5, alpha=alpha / 2, solver="highs").fit(X, y)
+    assert _rel(obj, ref.lad_objective(X, y, qr.coef_, qr.intercept_, alpha=alpha)) <= GAP
+    assert ref.relative_duality_gap("lad", X, y, est.coef_, est.intercept_,
+                                    alpha=alpha) <= 1e-7
+
+
 @pytest.mark.parametrize("tau", [0.1, 0.3, 0.8])
 def test_quantile_lasso_matches_quantile_regressor(tau):
     X, y = _data("tall", seed=6, outliers=True)
