@@ -22,10 +22,13 @@ count of multiply-adds:
 - ``SPARSE``: accumulated row by row over the non-zeros of ``B`` (``sum_i nnz_i^2``, sparse
   designs), the products by ``B`` then also running over its non-zeros only.
 
-Both are then factorized by Cholesky (``k^3 / 3``). Forming ``n x n`` normal matrices of the
-primal program instead when ``k > n`` (Sherman-Morrison-Woodbury) was tried: recovering the
-coefficients' direction divides by the vanishing scalings of the active penalties, and the
-dual residual diverged as the iterates converged.
+Both are then factorized by Cholesky (``k^3 / 3``). With more columns than rows (``k > n``)
+:func:`quantile_ipm_primal` solves the same pair of programs from the primal side, with
+``n x n`` normal matrices (``n^2 k`` and ``n^3 / 3``). (The dual's ``k x k`` matrix through
+Sherman-Morrison-Woodbury was tried first: it divides by the vanishing scalings of the
+active penalties, and the dual residual diverged as the iterates converged.) The primal form
+in turn loses rank at degenerate vertices (more zero residuals than active columns); it
+detects this and says so, and the caller solves that program in the dual form.
 
 ``theta = 0, eta = 0`` is strictly feasible (when every sample has positive weight and every
 penalized column a positive level), so the primal iterates stay feasible up to rounding.

@@ -6,11 +6,14 @@
 
 (``rho_tau(u) = u (tau - 1[u < 0])``; LAD is ``tau = 1/2`` up to a factor 2) exactly, as a
 linear program restricted to a working set of features and solved by the interior-point
-kernel of :mod:`._interior_point`. Its dual point ``theta`` is then checked against every
+kernels of :mod:`._interior_point` (the dual form, or the primal form for working sets with
+more columns than rows). Its dual point ``theta`` is then checked against every
 feature: the features whose dual constraint ``|x_j^T theta| <= l1_j`` is violated join the
 working set, and scaling ``theta`` into all the constraints certifies a duality gap for the
 full problem. The gap decreases with the working set and the loop ends at the tolerance
-(at worst with every feature in, the full linear program).
+(at worst with every feature in, the full linear program). Near interpolation (supports
+of about as many features as samples, p >> n) the working sets would grow past all the
+features in total over their rounds, and the full program is solved at once instead.
 """
 
 from contextlib import nullcontext
