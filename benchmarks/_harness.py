@@ -310,14 +310,21 @@ def n_repeats(seconds, max_repeats):
 
 
 def time_fit(fit, measure, tol, repeats):
-    """Time ``repeats`` fits at ``tol``; return times, gaps, the worst gap, the last result."""
-    times, gaps, cpu = [], [], []
-    result = None
+    """Time ``repeats`` fits at ``tol``; return times, gaps, the worst gap, the last result.
+
+    The repeats run back to back, as the anchors timed in their own process do, and the
+    gaps are measured afterwards: a measurement between two timed fits (some solve a
+    reference program) would leave the caches cold for the next one, which on the
+    sub-millisecond fits had doubled their times.
+    """
+    times, cpu, results = [], [], []
     for _ in range(repeats):
         result, seconds, _, cpu_seconds = _run(fit, tol)
         times.append(seconds)
         cpu.append(cpu_seconds)
-        gaps.append(_measure(measure, result))
+        results.append(result)
+    gaps = [_measure(measure, r) for r in results]
+    result = results[-1]
     return {
         "result": result,
         "cpu_per_wall": float(np.sum(cpu) / max(np.sum(times), 1e-12)),
