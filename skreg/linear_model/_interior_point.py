@@ -37,7 +37,7 @@ penalized column a positive level), so the primal iterates stay feasible up to r
 import numpy as np
 from numba import njit
 
-from .._kernels.linalg import SPARSE_PENALTY, csr_gram, csr_matvec_serial
+from .._kernels.linalg import REDUCE, SPARSE_PENALTY, csr_gram, csr_matvec_serial
 from .._kernels.select import cho_solve
 
 STEP_FRACTION = 0.99995
@@ -388,128 +388,125 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
     return theta, beta, it, gap, ok
 
 
-@njit(cache=True, nogil=True)
-def _primal_normal(BEt, BFt, x, z, n, E, ridge_rel):
-    """``(M, L, ridge, schur, W, ok)`` of the primal form at scaling ``D = x / z``: the
-    normal matrix ``M = D_u + D_v + B_E (D_p + D_q) B_E^T`` (plus a relative ridge) and its
-    Cholesky factor ``L``; with free columns, ``W = M^{-1} B_F`` and ``schur = (S, ridge_S,
-    L_S)``, the Schur complement ``S = B_F^T W`` (plus its ridge) and its factor; ``ok`` is
-    False when a factorization fails."""
-    F = BFt.shape[0]
-    sq = np.empty(E)
+@njit(cache=True, nogil=True, fastmath=REDUCE)
+def _primal_a(BEt, bf, v, beta_f, n, E, out):
+    """``out = A v + b_F beta_F = v_u - v_v + B_E (v_p - v_q) + b_F beta_F``."""
+    for i in range(n):
+        out[i] = v[i] - v[n + i] + bf[i] * beta_f
     for e in range(E):
-        sq[e] = np.sqrt(x[2 * n + e] / z[2 * n + e] + x[2 * n + E + e] / z[2 * n + E + e])
+        t = v[2 * n + e] - v[2 * n + E + e]
+        for i in range(n):
+            out[i] += t * BEt[e, i]
+
+
+@njit(cache=True, nogil=True, fastmath=REDUCE)
+def _primal_at(BEt, v, n, E, out):
+    """``out = A^T v = (v, -v, B_E^T v, -B_E^T v)`` (contiguous rows of ``B_E^T``: the
+    reductions vectorize)."""
+    for i in range(n):
+        out[i] = v[i]
+        out[n + i] = -v[i]
+    for e in range(E):
+        acc = 0.0
+        for i in range(n):
+            acc += BEt[e, i] * v[i]
+        out[2 * n + e] = acc
+        out[2 * n + E + e] = -acc
+
+
+@njit(cache=True, nogil=True)
+def _primal_normal(BEt, bf, has_free, x, z, n, E):
+    """``(M, L, ridge, w, s, ok)`` of the primal form at scaling ``D = x / z``: the normal
+    matrix ``M = D_u + D_v + B_E (D_p + D_q) B_E^T`` (plus a relative ridge) and its Cholesky
+    factor ``L``; with a free column ``b_F``, ``w = M^{-1} b_F`` and the Schur complement
+    ``s = b_F^T w``; ``ok`` is False when the factorization fails."""
     G = np.empty((E, n))
     for e in range(E):
+        sq = np.sqrt(x[2 * n + e] / z[2 * n + e] + x[2 * n + E + e] / z[2 * n + E + e])
         for i in range(n):
-            G[e, i] = BEt[e, i] * sq[e]
+            G[e, i] = BEt[e, i] * sq
     M = np.dot(G.T, G)
     trace = 0.0
     for i in range(n):
         M[i, i] += x[i] / z[i] + x[n + i] / z[n + i]
         trace += M[i, i]
-    ridge = ridge_rel * trace / n + 1e-300
+    ridge = 1e-13 * trace / n + 1e-300
     for i in range(n):
         M[i, i] += ridge
-    W = np.empty((F, n))
-    S = np.zeros((F, F))
-    empty = np.zeros((0, 0))
+    w = np.zeros(n)
     try:  # numba's cholesky raises on a matrix that is not (numerically) positive definite
         L = np.linalg.cholesky(M)
     except Exception:
-        return M, empty, ridge, (S, 0.0, empty), W, False
-    for f in range(F):
-        W[f] = _solve_normal(M, ridge, L, BFt[f])
-    for f in range(F):
-        for g in range(F):
-            S[f, g] = np.dot(BFt[f], W[g])
-    trace_s = 0.0
-    for f in range(F):
-        trace_s += S[f, f]
-    ridge_s = 1e-14 * trace_s / max(F, 1) + 1e-300
-    for f in range(F):
-        S[f, f] += ridge_s
-    try:  # near a degenerate vertex S = B_F^T M^{-1} B_F may lose definiteness in rounding
-        L_S = np.linalg.cholesky(S)
-    except Exception:
-        return M, L, ridge, (S, ridge_s, empty), W, False
-    return M, L, ridge, (S, ridge_s, L_S), W, True
-
-
-@njit(cache=True, nogil=True)
-def _primal_solve(BFt, M, L, ridge, schur, W, r, rf, dth, dbeta, n_refine):
-    """``(dtheta, dbeta)`` solving ``M dtheta + B_F dbeta = r``, ``B_F^T dtheta = rf``."""
-    F = BFt.shape[0]
-    t = _solve_normal(M, ridge, L, r, n_refine)
-    if F > 0:
-        rs = np.dot(BFt, t) - rf
-        dbeta[:] = _solve_normal(schur[0], schur[1], schur[2], rs, n_refine)
-        dth[:] = t - np.dot(W.T, dbeta)
-    else:
-        dth[:] = t
-
-
-@njit(cache=True, nogil=True)
-def _primal_at(BEt, v, n, E, out):
-    """``out = A^T v = (v, -v, B_E^T v, -B_E^T v)``."""
-    c_e = np.dot(BEt, v)
+        return M, M, ridge, w, 0.0, False
+    s = 1.0
+    if has_free:
+        w = _solve_normal(M, ridge, L, bf)
+        s = 0.0
+        for i in range(n):
+            s += bf[i] * w[i]
+    ok = s > 0.0 and np.isfinite(s)
     for i in range(n):
-        out[i] = v[i]
-        out[n + i] = -v[i]
-    for e in range(E):
-        out[2 * n + e] = c_e[e]
-        out[2 * n + E + e] = -c_e[e]
+        if not np.isfinite(L[i, i]):
+            ok = False
+    return M, L, ridge, w, s, ok
 
 
 @njit(cache=True, nogil=True)
-def _primal_a(BEt, BFt, v, beta, n, E):
-    """``A v + B_F beta = v_u - v_v + B_E (v_p - v_q) + B_F beta``."""
-    pq = np.empty(E)
-    for e in range(E):
-        pq[e] = v[2 * n + e] - v[2 * n + E + e]
-    out = np.dot(BEt.T, pq) + np.dot(BFt.T, beta)
-    for i in range(n):
-        out[i] += v[i] - v[n + i]
-    return out
+def _primal_direction(BEt, bf, has_free, M, L, ridge, w, s, x, z, rp, rd, rf, rho, dx, dth,
+                      dz, n, E, n_refine):
+    """Newton direction of the primal form for complementarity targets ``x z + rho``;
+    returns the free coefficient's step.
 
-
-@njit(cache=True, nogil=True)
-def _primal_direction(BEt, BFt, M, L, ridge, schur, W, x, z, rp, rd, rf, rho, dx, dth, dz,
-                      dbeta, n, E, n_refine):
-    """Newton direction of the primal form for complementarity targets ``x z + rho``.
-
-    ``n_refine > 0`` also refines the direction on the primal equations ``A dx + B_F dbeta
-    = rp`` (their residual, recomputed, is solved for once more and the correction kept
-    consistent with the other equations): with scalings ``x / z`` spread over 20 orders of
-    magnitude, ``A g + M dtheta`` cancels to a few digits, and the primal residual would
-    otherwise stall near 1e-11 of ``y``, above the certificates' needs.
+    ``dtheta`` solves ``M dtheta + b_F dbeta = r``, ``b_F^T dtheta = rf`` (by the Schur
+    complement ``s``), then ``dz = rd - A^T dtheta`` and ``dx = (rho - x dz) / z``.
+    ``n_refine > 0`` also refines the direction on the primal equations ``A dx + b_F dbeta
+    = rp`` (their residual, recomputed, is solved for again, the correction kept consistent
+    with the other equations): with scalings ``x / z`` spread over 20 orders of magnitude,
+    ``A g + M dtheta`` cancels to a few digits, and the primal residual would otherwise stall
+    near 1e-11 of ``y``, above the certificates' needs.
     """
     N = x.shape[0]
-    F = BFt.shape[0]
     g = np.empty(N)
     for i in range(N):
         g[i] = (rho[i] - x[i] * rd[i]) / z[i]
-    zero_f = np.zeros(F)
-    rhat = rp - _primal_a(BEt, BFt, g, zero_f, n, E)
-    _primal_solve(BFt, M, L, ridge, schur, W, rhat, rf, dth, dbeta, n_refine)
+    r = np.empty(n)
+    _primal_a(BEt, bf, g, 0.0, n, E, r)
+    for i in range(n):
+        r[i] = rp[i] - r[i]
+    target = rf
+    dbeta = 0.0
     at = np.empty(N)
-    _primal_at(BEt, dth, n, E, at)
-    for i in range(N):
-        dz[i] = rd[i] - at[i]
-        dx[i] = (rho[i] - x[i] * dz[i]) / z[i]
-    cth = np.empty(n)
-    cbeta = np.empty(F)
-    for _ in range(n_refine):
-        e = rp - _primal_a(BEt, BFt, dx, dbeta, n, E)
-        _primal_solve(BFt, M, L, ridge, schur, W, e, zero_f, cth, cbeta, n_refine)
-        _primal_at(BEt, cth, n, E, at)
-        for i in range(N):
-            dz[i] -= at[i]
-            dx[i] += x[i] / z[i] * at[i]
-        for i in range(n):
-            dth[i] += cth[i]
-        for f in range(F):
-            dbeta[f] += cbeta[f]
+    for step in range(n_refine + 1):
+        # step 0: the direction; then corrections for the primal residual e (rf: 0)
+        t = _solve_normal(M, ridge, L, r, n_refine)
+        db = 0.0
+        if has_free:
+            acc = 0.0
+            for i in range(n):
+                acc += bf[i] * t[i]
+            db = (acc - target) / s
+            for i in range(n):
+                t[i] -= w[i] * db
+        _primal_at(BEt, t, n, E, at)
+        if step == 0:
+            for i in range(n):
+                dth[i] = t[i]
+            for i in range(N):
+                dz[i] = rd[i] - at[i]
+                dx[i] = (rho[i] - x[i] * dz[i]) / z[i]
+        else:
+            for i in range(n):
+                dth[i] += t[i]
+            for i in range(N):
+                dz[i] -= at[i]
+                dx[i] += x[i] / z[i] * at[i]
+        dbeta += db
+        if step < n_refine:
+            _primal_a(BEt, bf, dx, dbeta, n, E, r)
+            for i in range(n):
+                r[i] = rp[i] - r[i]
+            target = 0.0
+    return dbeta
 
 
 @njit(cache=True, nogil=True)
@@ -521,43 +518,46 @@ def quantile_ipm_primal(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
     The primal is the quantile Lasso restricted to ``B`` itself, in standard form:
 
         min  a^T u + c^T v + hi^T p + lo^T q
-        s.t. u - v + B_E (p - q) + B_F beta_F = y,   u, v, p, q >= 0,
+        s.t. u - v + B_E (p - q) + b_F beta_F = y,   u, v, p, q >= 0,
 
-    ``B_E`` the penalized columns (coefficients ``p - q``), ``B_F`` the others (free
-    coefficients, the intercept among them); its dual is the program of the module
+    ``B_E`` the penalized columns (coefficients ``p - q``), ``b_F`` the unpenalized one if
+    any (a free coefficient, the intercept); its dual is the program of the module
     docstring, ``theta`` the equality multipliers. Mehrotra's predictor-corrector on the
     primal-dual central path; each iteration factorizes ``M = A D A^T = D_u + D_v +
-    B_E (D_p + D_q) B_E^T`` (``n x n``, ``D = x / z``), and the free columns are eliminated
-    through the ``F x F`` Schur complement ``B_F^T M^{-1} B_F``. No scaling is inverted, so
-    the vanishing scalings of the active constraints (which defeat the Sherman-Morrison-
+    B_E (D_p + D_q) B_E^T`` (``n x n``, ``D = x / z``), and the free column is eliminated
+    through the Schur complement ``b_F^T M^{-1} b_F``. No scaling is inverted, so the
+    vanishing scalings of the active constraints (which defeat the Sherman-Morrison-
     Woodbury form of the dual's ``k x k`` matrix) do no harm. The start is primal feasible
     (``u - v = y``, ``p = q``, shifted by one positive amount) and dual feasible
     (``theta = 0``, ``z`` = the costs), so the iterates stay feasible up to rounding.
 
-    Parameters and returns as :func:`quantile_ipm` (dense ``B``; the penalized levels
-    ``hi``, ``lo`` positive); ``ok`` is also False when the iterates lose feasibility, the
-    caller's cue to solve the program in the dual form instead.
+    Parameters and returns as :func:`quantile_ipm` (dense ``B``, at most one unpenalized
+    column, the penalized levels ``hi``, ``lo`` positive); ``ok`` is also False when the
+    iterates lose feasibility, the caller's cue to solve the program in the dual form
+    instead, and at once with more than one unpenalized column.
     """
     n, k = B.shape
     E = eta_col.shape[0]
+    theta = np.zeros(n)
+    beta = np.zeros(k)
+    if k - E > 1:
+        return theta, beta, 0, np.inf, False
+    has_free = k - E == 1
     is_pen = np.zeros(k, dtype=np.bool_)
     for e in range(E):
         is_pen[eta_col[e]] = True
-    F = k - E
-    free_col = np.empty(F, dtype=np.int64)
-    f = 0
+    free = -1
     for j in range(k):
         if not is_pen[j]:
-            free_col[f] = j
-            f += 1
+            free = j
     BEt = np.empty((E, n))
     for e in range(E):
         for i in range(n):
             BEt[e, i] = B[i, eta_col[e]]
-    BFt = np.empty((F, n))
-    for f in range(F):
+    bf = np.zeros(n)
+    if has_free:
         for i in range(n):
-            BFt[f, i] = B[i, free_col[f]]
+            bf[i] = B[i, free]
     N = 2 * n + 2 * E
     cost = np.empty(N)
     x = np.empty(N)
@@ -575,9 +575,11 @@ def quantile_ipm_primal(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
     # (Mehrotra's heuristic, on the primal side only so that the dual start stays feasible)
     xz = 0.0
     csum = 0.0
+    cmax = 0.0
     for i in range(N):
         xz += x[i] * cost[i]
         csum += cost[i]
+        cmax = max(cmax, cost[i])
     ymax = 0.0
     for i in range(n):
         ymax = max(ymax, abs(y[i]))
@@ -585,41 +587,37 @@ def quantile_ipm_primal(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
     for i in range(N):
         x[i] += shift
     z = cost.copy()
-    theta = np.zeros(n)
-    beta_f = np.zeros(F)
+    beta_f = 0.0
 
     rp = np.empty(n)
     rd = np.empty(N)
-    rf = np.empty(F)
     rho = np.empty(N)
     dx = np.empty(N)
     dz = np.empty(N)
     dth = np.empty(n)
-    dbeta = np.empty(F)
     dx_a = np.empty(N)
     dz_a = np.empty(N)
-    cmax = 0.0
-    for i in range(N):
-        cmax = max(cmax, cost[i])
     ok = True
     gap = np.inf
     it = 0
     while True:
         # residuals (rounding level from the feasible start) and the gap
-        rp[:] = y - _primal_a(BEt, BFt, x, beta_f, n, E)
+        _primal_a(BEt, bf, x, beta_f, n, E, rp)
+        rp_norm = 0.0
+        rf = 0.0
+        for i in range(n):
+            rp[i] = y[i] - rp[i]
+            rp_norm = max(rp_norm, abs(rp[i]))
+            rf -= bf[i] * theta[i]
         _primal_at(BEt, theta, n, E, rd)
-        for i in range(N):
-            rd[i] = cost[i] - rd[i] - z[i]
-        rf[:] = -np.dot(BFt, theta)
+        rd_norm = abs(rf)
         gap = 0.0
         obj = 0.0
         for i in range(N):
+            rd[i] = cost[i] - rd[i] - z[i]
+            rd_norm = max(rd_norm, abs(rd[i]))
             gap += x[i] * z[i]
             obj += cost[i] * x[i]
-        rp_norm = np.max(np.abs(rp))
-        rd_norm = np.max(np.abs(rd))
-        for f in range(F):
-            rd_norm = max(rd_norm, abs(rf[f]))
         if rp_norm > 1e-9 * (1.0 + ymax) or rd_norm > 1e-9 * (1.0 + cmax):
             # the start is feasible: a residual means the normal matrix has become too
             # ill-conditioned to solve (a degenerate vertex with more zero residuals than
@@ -631,22 +629,14 @@ def quantile_ipm_primal(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         if it >= max_iter:
             break
         it += 1
-        M, L, ridge, schur, W, ok = _primal_normal(BEt, BFt, x, z, n, E, 1e-13)
-        if not ok:
-            break
-        for i in range(n):
-            if not np.isfinite(L[i, i]):
-                ok = False
-        for f in range(F):
-            if not np.isfinite(schur[2][f, f]):
-                ok = False
+        M, L, ridge, w, s, ok = _primal_normal(BEt, bf, has_free, x, z, n, E)
         if not ok:
             break
         # predictor (affine scaling)
         for i in range(N):
             rho[i] = -x[i] * z[i]
-        _primal_direction(BEt, BFt, M, L, ridge, schur, W, x, z, rp, rd, rf, rho, dx_a, dth,
-                          dz_a, dbeta, n, E, 0)
+        _primal_direction(BEt, bf, has_free, M, L, ridge, w, s, x, z, rp, rd, rf, rho, dx_a,
+                          dth, dz_a, n, E, 0)
         step_p = _max_step(x, dx_a, 1.0)
         step_d = _max_step(z, dz_a, 1.0)
         mu = gap / N
@@ -657,23 +647,20 @@ def quantile_ipm_primal(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         # corrector, centred towards sigma * mu
         for i in range(N):
             rho[i] = sigma * mu - x[i] * z[i] - dx_a[i] * dz_a[i]
-        _primal_direction(BEt, BFt, M, L, ridge, schur, W, x, z, rp, rd, rf, rho, dx, dth, dz,
-                          dbeta, n, E, 2)
+        dbeta = _primal_direction(BEt, bf, has_free, M, L, ridge, w, s, x, z, rp, rd, rf,
+                                  rho, dx, dth, dz, n, E, 2)
         step_p = min(1.0, STEP_FRACTION * _max_step(x, dx, np.inf))
         step_d = min(1.0, STEP_FRACTION * _max_step(z, dz, np.inf))
         for i in range(N):
             x[i] += step_p * dx[i]
             z[i] += step_d * dz[i]
-        for f in range(F):
-            beta_f[f] += step_p * dbeta[f]
+        beta_f += step_p * dbeta
         for i in range(n):
             theta[i] += step_d * dth[i]
-    out = np.empty(n)
     for i in range(n):
-        out[i] = min(max(theta[i], -c[i]), a[i])
-    beta = np.empty(k)
+        theta[i] = min(max(theta[i], -c[i]), a[i])
     for e in range(E):
         beta[eta_col[e]] = x[2 * n + e] - x[2 * n + E + e]
-    for f in range(F):
-        beta[free_col[f]] = beta_f[f]
-    return out, beta, it, gap, ok
+    if has_free:
+        beta[free] = beta_f
+    return theta, beta, it, gap, ok
