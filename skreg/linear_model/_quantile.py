@@ -20,7 +20,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from .._config import _numba_threads, _single_threaded_blas
+from .._config import _effective_num_threads, _numba_threads, _single_threaded_blas
 from .._kernels.linalg import SPARSE_PENALTY, gather_columns, xt_dot_weighted
 from .._validation import csc_parts
 from ._interior_point import quantile_ipm, quantile_ipm_primal
@@ -197,9 +197,11 @@ class QuantileProblem:
         # each iteration of the dual form is a k x k Gram (n k^2) and its Cholesky: below
         # ~1e9 multiply-adds BLAS threads cost more than they give (they spin between calls,
         # and stall badly when the cores are shared), so small programs run BLAS
-        # single-threaded; the primal form's n x n Gram (n^2 k) gains from 1e7 on
-        small = (n * n * k < SMALL_PRIMAL_PROGRAM if primal
-                 else min(n, k) * max(n, k) ** 2 < SMALL_PROGRAM)
+        # single-threaded; the primal form's n x n Gram (n^2 k) gains from 1e7 on, when this
+        # task has more than one thread (not in a thread of a parallel path or CV, nor
+        # after set_num_threads(1))
+        small = ((n * n * k < SMALL_PRIMAL_PROGRAM or _effective_num_threads() <= 1)
+                 if primal else min(n, k) * max(n, k) ** 2 < SMALL_PROGRAM)
         args = (B, self.y_rows, self.a, self.c, eta_col, hi, lo)
         with _single_threaded_blas() if small else nullcontext():
             ok, n_iter = False, 0

@@ -304,6 +304,59 @@ def test_lad_lasso_near_interpolation_solves_the_whole_program(monkeypatch, prim
                                     alpha=alpha) <= 1e-7
 
 
+def test_primal_form_blas_threads_follow_the_task_threads(monkeypatch):
+    # a primal program large enough for BLAS threads gets them only when its task has more
+    # than one thread: not after set_num_threads(1), nor in the threads of a parallel CV
+    from contextlib import contextmanager
+
+    import skreg
+    from skreg.linear_model import _quantile
+
+    if skreg.get_num_threads() < 2:
+        pytest.skip("one thread: BLAS is single-threaded either way")
+    X, y, _ = make_correlated_regression(100, 1000, rho=0.3, n_informative=4, snr=5.0,
+                                         random_state=0)
+    alpha = 0.05 * _lad_max(X, y)
+    limited = []  # whether each kernel call ran inside the single-threaded BLAS block
+    inside = [False]
+    limit = _quantile._single_threaded_blas
+
+    @contextmanager
+    def recording():
+        with limit():
+            inside[0] = True
+            try:
+                yield
+            finally:
+                inside[0] = False
+
+    monkeypatch.setattr(_quantile, "_single_threaded_blas", recording)
+    seen = _programs_seen(monkeypatch)
+    for name in ("quantile_ipm", "quantile_ipm_primal"):
+        kernel = getattr(_quantile, name)
+
+        def watched(*args, kernel=kernel):
+            limited.append(inside[0])
+            return kernel(*args)
+
+        monkeypatch.setattr(_quantile, name, watched)
+    fits = {}
+    for n_threads in (2, 1):
+        limited.clear()
+        seen.clear()
+        previous = skreg.get_num_threads()
+        skreg.set_num_threads(n_threads)
+        try:
+            fits[n_threads] = _quiet_fit(LADLasso(alpha=alpha, tol=1e-8), X, y)
+        finally:
+            skreg.set_num_threads(previous)
+        big = [form == "primal" and 100 * 100 * k >= 1e7 for form, k, _ in seen]
+        assert any(big)  # the whole program (1001 columns) in the primal form
+        expected = [not b if n_threads == 2 else True for b in big]
+        assert limited == expected
+    np.testing.assert_allclose(fits[1].coef_, fits[2].coef_, atol=1e-9)
+
+
 @pytest.mark.parametrize("tau", [0.1, 0.3, 0.8])
 def test_quantile_lasso_matches_quantile_regressor(tau):
     X, y = _data("tall", seed=6, outliers=True)
