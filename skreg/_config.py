@@ -344,9 +344,6 @@ def _env_thread_limit():
     return _env_limit_parsed[1]
 
 
-_DASK_GONE = ("stopping", "stopped", "closing", "closing_gracefully", "closed", "failed")
-
-
 def _dask_worker_thread_limit():
     """Return the thread limit of a task running in a dask worker, or None outside one.
 
@@ -365,11 +362,9 @@ def _dask_worker_thread_limit():
     except Exception:  # ValueError outside a worker task (or a changed API): no limit
         return None
     try:
-        # every worker of the process that is not shutting down: one still starting when
-        # the task runs (under load, with several in-process workers) will run tasks too
         workers = [w for w in getattr(type(worker), "_instances", ())
                    if getattr(getattr(w, "status", None), "name", "running")
-                   not in _DASK_GONE] or [worker]
+                   in ("init", "running", "paused")] or [worker]
         n_tasks = sum(max(int(getattr(getattr(w, "state", w), "nthreads", 1)), 1)
                       for w in workers)
     except Exception:  # pragma: no cover - defensive against changes of distributed
