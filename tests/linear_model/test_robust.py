@@ -310,6 +310,7 @@ def test_primal_form_blas_threads_follow_the_task_threads(monkeypatch):
     from contextlib import contextmanager
 
     import skreg
+    from skreg import _config
     from skreg.linear_model import _quantile
 
     if skreg.get_num_threads() < 2:
@@ -341,15 +342,14 @@ def test_primal_form_blas_threads_follow_the_task_threads(monkeypatch):
 
         monkeypatch.setattr(_quantile, name, watched)
     fits = {}
+    # the setting is restored at teardown (set_num_threads(previous) would leave a user
+    # setting behind where there was none, and the dask tests read it)
+    monkeypatch.setattr(_config, "_user_num_threads", _config._user_num_threads)
     for n_threads in (2, 1):
         limited.clear()
         seen.clear()
-        previous = skreg.get_num_threads()
         skreg.set_num_threads(n_threads)
-        try:
-            fits[n_threads] = _quiet_fit(LADLasso(alpha=alpha, tol=1e-8), X, y)
-        finally:
-            skreg.set_num_threads(previous)
+        fits[n_threads] = _quiet_fit(LADLasso(alpha=alpha, tol=1e-8), X, y)
         big = [form == "primal" and 100 * 100 * k >= 1e7 for form, k, _ in seen]
         assert any(big)  # the whole program (1001 columns) in the primal form
         expected = [not b if n_threads == 2 else True for b in big]
