@@ -50,6 +50,9 @@ CG_KEEP_BUDGET = 0.5
 WORK_LOOKAHEAD_EPOCHS = 30
 # a Newton model of the logistic solver runs on a subset of the features only below this fraction
 CANDIDATE_MAX_FRACTION = 0.3
+# a column is constant after centering when its centred squared norm is below this fraction
+# of its raw one (its coefficient is then never moved)
+CONSTANT_COLUMN_RTOL = 1e-12
 
 
 @njit(cache=True, nogil=True)
@@ -771,7 +774,7 @@ def column_stats(Xd, data, indices, indptr, is_sparse, cols, d, unit_d, center, 
         j = cols[k]
         m = first[k] / sd if center else 0.0
         nrm2 = second[k] - m * m * sd
-        if nrm2 <= 1e-12 * second[k] or nrm2 <= 0.0:
+        if nrm2 <= CONSTANT_COLUMN_RTOL * second[k] or nrm2 <= 0.0:
             nrm2 = 0.0
         mu[j] = m
         lips[j] = nrm2 / S

@@ -7,6 +7,7 @@ fold) and scores every alpha on its held-out part; folds run in parallel through
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -23,26 +24,47 @@ from ._path import (
     solve_path,
     sqrt_solver,
 )
-from ._problem import QuadraticProblem
+from ._problem import (
+    COMPRESS_MAX_FEATURES,
+    COMPRESS_MIN_RATIO,
+    QuadraticProblem,
+    weighted_moments,
+)
 from ._quantile import QuantileProblem
 from ._sqrt import sqrt_alpha_max
+
+
+class _TrainingRows:
+    """``X[rows]`` as the kernels take it (Fortran, or CSC with sorted indices), copied on the
+    first call only: a fold problem built from shared sums may never need it."""
+
+    def __init__(self, X, rows):
+        self._X = X
+        self._rows = rows
+        self._copy = None
+
+    def __call__(self):
+        if self._copy is None:
+            X_train = self._X[self._rows]
+            if not hasattr(X_train, "format"):
+                X_train = np.asfortranarray(X_train)
+            else:
+                X_train = X_train.tocsc()
+                X_train.sort_indices()
+            self._copy = X_train
+        return self._copy
 
 
 def _fold_losses(X, y, sw, train, test, grids, make_solvers, loss, n_threads):
     """Weighted held-out loss of every (grid row, alpha) on one fold.
 
-    ``make_solvers(X_train, y_train, sw_train)`` prepares the fold's problem once and returns
-    one ``solve_one`` per row of ``grids`` (see :func:`solve_path`); ``loss`` maps held-out
-    residuals to per-sample losses (squared or absolute).
+    ``make_solvers(X_train, y_train, sw_train, train)`` prepares the fold's problem once and
+    returns one ``solve_one`` per row of ``grids`` (see :func:`solve_path`); ``X_train`` is a
+    :class:`_TrainingRows` (call it for the array). ``loss`` maps held-out residuals to
+    per-sample losses (squared or absolute).
     """
-    X_train = X[train]
-    if not hasattr(X_train, "format"):
-        X_train = np.asfortranarray(X_train)
-    else:
-        X_train = X_train.tocsc()
-        X_train.sort_indices()
     with _numba_threads(n_threads):
-        solvers = make_solvers(X_train, y[train], sw[train])
+        solvers = make_solvers(_TrainingRows(X, train), y[train], sw[train], train)
         out = np.empty(grids.shape)
         n_failed = 0
         for i, solve_one in enumerate(solvers):
@@ -66,13 +88,20 @@ def _check_folds(folds, sw):
                 )
 
 
-def _cv_paths(est, X, y, sw, grids, make_solvers, loss):
-    """Held-out losses ``(n_rows, n_alphas, n_folds)`` of every fold, in parallel."""
+def _folds(est, X, y, sw):
+    """The (train, test) index pairs of ``est.cv``, checked."""
     # imported here: sklearn.model_selection adds ~0.1 s to importing the estimators
     from sklearn.model_selection import check_cv
 
     folds = list(check_cv(est.cv).split(X, y))
     _check_folds(folds, sw)
+    return folds
+
+
+def _cv_paths(est, X, y, sw, grids, make_solvers, loss, folds=None):
+    """Held-out losses ``(n_rows, n_alphas, n_folds)`` of every fold, in parallel."""
+    if folds is None:
+        folds = _folds(est, X, y, sw)
     n_jobs, n_threads = _parallel_plan(est.n_jobs, len(folds))
     jobs = (delayed(_fold_losses)(X, y, sw, train, test, grids, make_solvers, loss, n_threads)
             for train, test in folds)
@@ -89,6 +118,50 @@ def _cv_paths(est, X, y, sw, grids, make_solvers, loss):
             stacklevel=3,
         )
     return np.stack([r[0] for r in results], axis=-1)
+
+
+def _other_rows(n_samples, train):
+    """The rows outside ``train``, or None when ``train`` repeats a row (its sums are then
+    not the whole data's minus those of the other rows)."""
+    mask = np.ones(n_samples, dtype=bool)
+    mask[train] = False
+    other = np.flatnonzero(mask)
+    return other if other.size + train.size == n_samples else None
+
+
+def _shared_moments(X, y, sw, folds):
+    """The whole data's raw sums (:func:`weighted_moments`) when the folds' Gram matrices
+    cost less as differences from them, else None.
+
+    A fold's Gram matrix is the whole data's minus that of the rows outside its training
+    part (or, when those are more, the sum over its training rows): with ``k`` folds of
+    KFold, ``n + k n / k = 2 n`` rows enter Gram matrices instead of ``(k - 1) n``. Only for
+    dense designs whose folds are compressed (see :class:`QuadraticProblem`).
+    """
+    n, p = X.shape
+    if sp.issparse(X) or p > COMPRESS_MAX_FEATURES:
+        return None
+    shared = plain = 0
+    for train, _ in folds:
+        if train.size < COMPRESS_MIN_RATIO * p:
+            return None
+        other = _other_rows(n, train)
+        plain += train.size
+        shared += train.size if other is None else min(other.size, train.size)
+    if not n + shared < plain:
+        return None
+    return weighted_moments(X, sw, y, float(sw @ y) / float(sw.sum()))
+
+
+def _fold_moments(X, y, sw, full, train):
+    """The raw sums of the training rows, from the whole data's ``full`` where that is
+    cheaper (see :func:`_shared_moments`)."""
+    v0 = full[3]
+    other = _other_rows(X.shape[0], train)
+    if other is not None and other.size < train.size:
+        G, c, g, _ = weighted_moments(X, sw, y, v0, other)
+        return full[0] - G, full[1] - c, full[2] - g, v0
+    return weighted_moments(X, sw, y, v0, train)
 
 
 def _grid(est, alpha_max):
@@ -208,16 +281,22 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
         check_common_params(self, alpha=False, l1_ratio=False)  # l1_ratio may be a list
         ratios = self._l1_ratios()
         sw = check_sample_weight(sample_weight, X.shape[0])
-        problem = QuadraticProblem(X, y, sw, self.fit_intercept)
+        folds = _folds(self, X, y, sw)
+        full = _shared_moments(X, y, sw, folds)
+        problem = QuadraticProblem(X, y, sw, self.fit_intercept, moments=full)
         grids = np.stack([_grid(self, problem.alpha_max(r)) for r in ratios])
 
-        def make_solvers(X_train, y_train, sw_train):
-            fold = QuadraticProblem(X_train, y_train, sw_train, self.fit_intercept,
-                                    compress=True)
+        def make_solvers(X_train, y_train, sw_train, train):
+            if full is None:
+                fold = QuadraticProblem(X_train(), y_train, sw_train, self.fit_intercept,
+                                        compress=True)
+            else:
+                fold = QuadraticProblem(X_train, y_train, sw_train, self.fit_intercept,
+                                        moments=_fold_moments(X, y, sw, full, train))
             return [enet_solver(fold, l1_ratio=r, positive=self.positive,
                                 max_iter=self.max_iter, tol=self.tol) for r in ratios]
 
-        mse = _cv_paths(self, X, y, sw, grids, make_solvers, np.square)
+        mse = _cv_paths(self, X, y, sw, grids, make_solvers, np.square, folds)
         mean = mse.mean(axis=-1)
         i_best, k_best = np.unravel_index(np.argmin(mean), mean.shape)
         self.l1_ratio_ = float(ratios[i_best])
@@ -371,7 +450,8 @@ class _RobustCV(RegressorMixin, PenalizedLinearModel):
         problem = self._problem(X, y, sw)
         grids = _grid(self, self._alpha_max(problem))[None, :]
 
-        def make_solvers(X_train, y_train, sw_train):
+        def make_solvers(X_train, y_train, sw_train, train):
+            X_train = X_train()
             return [self._solver(self._problem(X_train, y_train, sw_train), X_train,
                                  y_train)]
 

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from .._config import _numba_threads
 from .._kernels.linalg import csr_gram, matvec, xt_dot_weighted
 from .._validation import csc_parts
-from ._cd import column_stats, enet_ws_solve
+from ._cd import CONSTANT_COLUMN_RTOL, column_stats, enet_ws_solve
 
 DEFAULT_P0 = 10
 # Paths and CV folds solve on the compressed design (see QuadraticProblem) when n_samples is at
@@ -73,7 +73,9 @@ class QuadraticProblem:
 
     Parameters
     ----------
-    X : ndarray (float64, Fortran) or CSC matrix, validated.
+    X : ndarray (float64, Fortran) or CSC matrix, validated; with ``moments``, also a
+        callable returning it, called only if a solve needs X itself (tolerances below
+        ``COMPRESS_MIN_TOL``, residuals, correlations).
     y : ndarray of shape (n_samples,), float64.
     sample_weight : ndarray of shape (n_samples,), validated (non-negative, positive sum).
     fit_intercept : bool
@@ -88,11 +90,17 @@ class QuadraticProblem:
         a constant. Coordinate updates then cost ``O(n_features)`` instead of
         ``O(n_samples)``, and the duality gap of the compressed problem bounds the same
         suboptimality.
+    moments : tuple, optional
+        The raw sums of a dense X from :func:`weighted_moments` (with ``d = sample_weight``
+        and ``v = y``): column statistics and the compressed design come from them, without
+        a pass over X, and solves compress from the start.
     """
 
-    def __init__(self, X, y, sample_weight, fit_intercept, compress=False):
-        self.parts = csc_parts(X)
-        self.n_samples, self.n_features = X.shape
+    def __init__(self, X, y, sample_weight, fit_intercept, compress=False, moments=None):
+        self._design = X
+        self._parts = None
+        self.n_samples = y.shape[0]
+        self.n_features = X.shape[1] if moments is None else moments[0].shape[0]
         self.fit_intercept = bool(fit_intercept)
         self.d = np.ascontiguousarray(sample_weight, dtype=np.float64)
         self.unit_d = bool(np.all(self.d == 1.0))
@@ -100,9 +108,21 @@ class QuadraticProblem:
         self.mu = np.zeros(self.n_features)
         self.lips = np.empty(self.n_features)
         self.normx = np.empty(self.n_features)
-        with _numba_threads():
-            self.sd = column_stats(*self.parts, np.arange(self.n_features), self.d, self.unit_d,
-                                   self.fit_intercept, self.S, self.mu, self.lips, self.normx)
+        if moments is None:
+            with _numba_threads():
+                self.sd = column_stats(*self.parts, np.arange(self.n_features), self.d,
+                                       self.unit_d, self.fit_intercept, self.S, self.mu,
+                                       self.lips, self.normx)
+        else:  # column_stats from the sums: X is not needed
+            G, c = moments[0], moments[1]
+            self.sd = self.S
+            if self.fit_intercept:
+                self.mu[:] = c / self.sd
+            second = np.diag(G)
+            nrm2 = second - self.mu * self.mu * self.sd
+            nrm2[(nrm2 <= CONSTANT_COLUMN_RTOL * second) | (nrm2 <= 0.0)] = 0.0
+            self.lips[:] = nrm2 / self.S
+            self.normx[:] = np.sqrt(nrm2)
         self.y_offset = float(self.d @ y / self.sd) if self.fit_intercept else 0.0
         self.z = np.ascontiguousarray(y - self.y_offset, dtype=np.float64)
         if self.fit_intercept and np.max(np.abs(self.z), initial=0.0) <= 8 * np.finfo(
@@ -111,12 +131,13 @@ class QuadraticProblem:
             # relative tolerance must not try to fit; every alpha gives w = 0.
             self.z[:] = 0.0
         self.null_objective = 0.5 * float(self.d @ (self.z * self.z)) / self.S
-        self._X = X
+        self._moments = moments
         self._compressed = None
         self._alpha_max_known = {}  # _penalty_key -> alpha_max, filled by alpha_max
         compressible = (self.n_samples >= COMPRESS_MIN_RATIO * self.n_features
                         and self.n_features <= COMPRESS_MAX_FEATURES)
-        self.compress = bool(compress) and compressible
+        # with the sums given, compressing costs only the factorization
+        self.compress = compressible and (bool(compress) or moments is not None)
         self.switch_work = 0  # multiply-adds of epochs on X after which a solve compresses
         if (compressible and not self.compress and not sp.issparse(X)
                 and self.n_samples * self.n_features >= SWITCH_MIN_ENTRIES):
@@ -126,7 +147,11 @@ class QuadraticProblem:
     def _compressed_problem(self):
         """``(parts, z_c, lips, normx)`` of the compressed design ``R`` (built once)."""
         if self._compressed is None:
-            R, zc = _gram_factor(self._X, self.d, self.S, self.mu, self.sd, self.z)
+            if self._moments is None:
+                G, b = weighted_gram(self.X, self.d, self.S, self.mu, self.sd, self.z)
+            else:
+                G, b = self._centred_moments()
+            R, zc = _gram_factor(G, b)
             k, p = R.shape
             parts = csc_parts(R)
             lips = np.empty(p)
@@ -139,6 +164,32 @@ class QuadraticProblem:
             normx[self.lips == 0.0] = 0.0
             self._compressed = (parts, np.ascontiguousarray(zc), lips, normx)
         return self._compressed
+
+    @property
+    def X(self):
+        """The design (built on first use when the problem was given a callable)."""
+        if callable(self._design):
+            self._design = self._design()
+        return self._design
+
+    @property
+    def parts(self):
+        """The kernel's design arguments (see :func:`skreg._validation.csc_parts`)."""
+        if self._parts is None:
+            self._parts = csc_parts(self.X)
+        return self._parts
+
+    def _centred_moments(self):
+        """``(G, b)`` of :func:`weighted_gram` from the raw sums given as ``moments``."""
+        G, c, g, v0 = self._moments
+        if not np.any(self.z):  # y constant (z zeroed in __init__): nothing to correlate
+            g, c, v0 = np.zeros_like(g), np.zeros_like(c), self.y_offset
+        # X^T D z = X^T D (y - v0) - c (y_offset - v0): the sums were taken about v0, the
+        # whole data's weighted mean, so that this correction is small (no cancellation)
+        b = (g - c * (self.y_offset - v0)) / self.S
+        G = G / self.S
+        _centre(G, b, self.mu, self.sd, self.S, float(self.d @ self.z))
+        return G, b
 
     def correlations(self, coef=None):
         """``X~^T (sw * r) / S`` with ``r = z - X~ coef``: minus the datafit gradient."""
@@ -259,6 +310,48 @@ def _penalty_key(l1_ratio, weights):
     return float(l1_ratio), None if weights is None else np.asarray(weights).tobytes()
 
 
+def weighted_moments(X, d, v, v0, rows=None):
+    """Raw weighted sums of a dense X over ``rows`` (all rows: None), about ``v0``.
+
+    Returns ``(X_r^T D_r X_r, X_r^T d_r, X_r^T D_r (v_r - v0), v0)`` with ``D = diag(d)``:
+    the ``moments`` of :class:`QuadraticProblem`. Sums over a subset of rows are the whole
+    data's sums minus those of the other rows, which is how cross-validation folds get their
+    Gram matrices (:class:`skreg.linear_model.ElasticNetCV`).
+    """
+    if rows is not None:
+        X, d, v = X[rows], d[rows], v[rows]
+    return _raw_gram(X, d), X.T @ d, X.T @ (d * (v - v0)), v0
+
+
+def _raw_gram(X, d):
+    """``X^T diag(d) X`` of a dense X (numpy's BLAS; row blocks when d is not constant)."""
+    p = X.shape[1]
+    if X.shape[0] == 0:
+        return np.zeros((p, p))
+    # numpy's BLAS for every dense product and factorization: its ``X.T @ X`` is a
+    # symmetric rank-k update, and mixing it with scipy's BLAS (another OpenBLAS, whose
+    # threads would compete with numpy's still spinning ones) was three times slower
+    if np.all(d == d[0]):
+        G = X.T @ X
+        G *= d[0]
+        return G
+    G = np.zeros((p, p))  # on row blocks of sqrt(d) X (no full copy of X)
+    root = np.sqrt(d)
+    for start in range(0, X.shape[0], GRAM_BLOCK_ROWS):
+        stop = start + GRAM_BLOCK_ROWS
+        block = X[start:stop] * root[start:stop, None]
+        G += block.T @ block
+    return G
+
+
+def _centre(G, b, mu, sd, S, dz):
+    """Centre ``(G, b) = (X^T D X, X^T D z)`` (``D = diag(d) / S``) in place:
+    ``X~ = X - 1 mu^T`` with ``sd = sum(d)`` and ``dz = d^T z``."""
+    if np.any(mu):
+        G -= (sd / S) * np.outer(mu, mu)
+        b -= mu * (dz / S)
+
+
 def weighted_gram(X, d, S, mu, sd, z):
     """``(G, b) = (X~^T D X~, X~^T D z)`` with ``D = diag(d) / S`` and ``X~ = X - 1 mu^T``.
 
@@ -277,35 +370,21 @@ def weighted_gram(X, d, S, mu, sd, z):
                  dS, False, G)  # symmetric to rounding: Cholesky reads one triangle
         b = np.asarray(cols.T @ (dS * z)).ravel()
     else:
-        # numpy's BLAS for every dense product and factorization: its ``X.T @ X`` is a
-        # symmetric rank-k update, and mixing it with scipy's BLAS (another OpenBLAS, whose
-        # threads would compete with numpy's still spinning ones) was three times slower
         b = X.T @ (d * z) / S
-        if np.all(d == d[0]):
-            G = X.T @ X
-            G *= d[0] / S
-        else:  # on row blocks of sqrt(d / S) X (no full copy of X)
-            G = np.zeros((p, p))
-            root = np.sqrt(d / S)
-            for start in range(0, X.shape[0], GRAM_BLOCK_ROWS):
-                stop = start + GRAM_BLOCK_ROWS
-                block = X[start:stop] * root[start:stop, None]
-                G += block.T @ block
-    if np.any(mu):
-        G -= (sd / S) * np.outer(mu, mu)
-        b -= mu * (float(d @ z) / S)
+        G = _raw_gram(X, d)
+        G /= S
+    _centre(G, b, mu, sd, S, float(d @ z))
     return G, b
 
 
-def _gram_factor(X, d, S, mu, sd, z):
-    """``(R, z_c)`` with ``R^T R = X~^T D X~ / S`` and ``R^T z_c = X~^T D z / S``.
+def _gram_factor(G, b):
+    """``(R, z_c)`` with ``R^T R = G`` and ``R^T z_c = b`` (``G, b`` of :func:`weighted_gram`).
 
-    ``X~ = X - 1 mu^T`` (see :func:`weighted_gram`). ``R`` is the upper Cholesky factor when
-    ``G`` is positive definite, otherwise ``Lambda_+^(1/2) V_+^T`` from its eigenvalues above
-    rounding (rank-deficient designs), so that ``1/2 ||z_c - R w||^2`` equals the datafit up to
-    a constant for every ``w`` in both cases (``X~^T D z`` lies in the range of ``G``).
+    ``R`` is the upper Cholesky factor when ``G`` is positive definite, otherwise
+    ``Lambda_+^(1/2) V_+^T`` from its eigenvalues above rounding (rank-deficient designs), so
+    that ``1/2 ||z_c - R w||^2`` equals the datafit up to a constant for every ``w`` in both
+    cases (``X~^T D z`` lies in the range of ``G``).
     """
-    G, b = weighted_gram(X, d, S, mu, sd, z)
     floor = G.shape[0] * np.finfo(np.float64).eps * max(float(np.max(np.diag(G))), 0.0)
     try:
         L = np.linalg.cholesky(G)

@@ -310,7 +310,7 @@ def _polish(problem, l1, positive, w):
     # small dense algebra (the support's Gram matrix and products with its n x |A| block):
     # single-threaded BLAS, whose threads would otherwise spin after each call and stall the
     # next parallel kernel (measured: a 0.6 ms gap took 4 ms after a 5000 x 18 product)
-    sparse = sp.issparse(problem._X)
+    sparse = sp.issparse(problem.X)
     work = problem.n_samples * cols.size ** 2
     fused = not sparse and cols.size <= FUSED_SUPPORT
     # the fused call's only BLAS product is its Gram matrix; below TINY_PRODUCT BLAS runs it
@@ -346,7 +346,7 @@ def _polish_on(problem, l1, positive, w, cols, fused):
 def _support_solve(problem, cols, c):
     """``(ok, u0, u1, a0, a2, X_A u0, X_A u1)`` of :func:`_polish` on the support ``cols``
     (any design; see :func:`_dense_support_solve` for the compiled dense version)."""
-    XA = problem._X[:, cols]  # a CSC design stays sparse: weighted_gram centres implicitly
+    XA = problem.X[:, cols]  # a CSC design stays sparse: weighted_gram centres implicitly
     G, b = weighted_gram(XA, problem.d, problem.S, problem.mu[cols], problem.sd, problem.z)
     try:
         L = np.linalg.cholesky(G)

@@ -167,3 +167,77 @@ def test_cv_convergence_warning():
     X, y = _data()
     with pytest.warns(ConvergenceWarning):
         LassoCV(n_alphas=5, cv=3, max_iter=1, tol=1e-12).fit(X, y)
+
+
+def _tall(seed=2, n=400, p=30):
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.standard_normal((n, p)) + 5.0)  # columns far from centred
+    y = X[:, :4] @ np.array([1.0, -2.0, 0.5, 1.5]) + rng.standard_normal(n) + 100.0
+    return X, y
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_folds_share_the_whole_data_gram_matrix(fit_intercept, weighted, monkeypatch):
+    """On a tall dense design the folds' Gram matrices are the whole data's minus those of
+    the held-out rows: the same held-out errors and refit as with per-fold matrices, and no
+    fold copies its rows of X."""
+    from skreg.linear_model import _cv
+
+    X, y = _tall()
+    sw = _sample_weight(X.shape[0]) if weighted else None
+    kw = dict(n_alphas=20, cv=KFold(5), tol=1e-9, fit_intercept=fit_intercept)
+    assert _cv._shared_moments(X, y, np.ones(400), list(KFold(5).split(X))) is not None
+
+    def no_copy(self):
+        raise AssertionError("a fold copied its rows of X")
+
+    with monkeypatch.context() as m:
+        m.setattr(_cv._TrainingRows, "__call__", no_copy)
+        shared = _fit_no_warning(LassoCV(**kw), X, y, sw)
+    monkeypatch.setattr(_cv, "_shared_moments", lambda *args: None)
+    separate = _fit_no_warning(LassoCV(**kw), X, y, sw)
+    np.testing.assert_allclose(shared.alphas_, separate.alphas_, rtol=1e-12)
+    assert _rel(shared.mse_path_, separate.mse_path_) <= 1e-7
+    assert shared.alpha_ == separate.alpha_
+    np.testing.assert_allclose(shared.coef_, separate.coef_, rtol=0, atol=1e-6)
+    assert shared.intercept_ == pytest.approx(separate.intercept_, abs=1e-6)
+    theirs = _sklearn_fit(sklm.LassoCV(alphas=shared.alphas_, cv=KFold(5), tol=1e-14,
+                                       max_iter=1_000_000, fit_intercept=fit_intercept),
+                          X, y, sw)
+    assert _rel(shared.mse_path_, theirs.mse_path_) <= 1e-6
+
+
+def test_gram_matrices_shared_only_where_they_pay():
+    from skreg.linear_model import _cv
+
+    X, y = _tall()
+    sw = np.ones(400)
+    assert _cv._shared_moments(X, y, sw, list(KFold(5).split(X))) is not None
+    assert _cv._shared_moments(X, y, sw, list(KFold(2).split(X))) is None  # 2n >= n
+    assert _cv._shared_moments(sp.csc_matrix(X), y, sw, list(KFold(5).split(X))) is None
+    Xw, yw = _tall(n=100, p=45)  # folds of 80 rows: fewer than 2 p, not compressed
+    assert _cv._shared_moments(Xw, yw, np.ones(100), list(KFold(5).split(Xw))) is None
+
+
+@pytest.mark.parametrize("kind", ["subsample", "repeated"])
+def test_fold_sums_of_any_split(kind):
+    """Training rows that are not the complement of the test rows (ShuffleSplit), or that
+    repeat rows (a bootstrap): the fold's sums are those of its training rows."""
+    from skreg.linear_model import _cv
+    from skreg.linear_model._problem import weighted_moments
+
+    X, y = _tall()
+    sw = _sample_weight(400)
+    rng = np.random.default_rng(3)
+    if kind == "subsample":
+        train = np.sort(rng.choice(400, 300, replace=False))
+    else:
+        train = rng.choice(400, 400, replace=True)
+    v0 = float(sw @ y / sw.sum())
+    full = weighted_moments(X, sw, y, v0)
+    got = _cv._fold_moments(X, y, sw, full, train)
+    want = weighted_moments(X, sw, y, v0, train)
+    for a, b in zip(got[:3], want[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-9 * np.abs(b).max())
+    assert (_cv._other_rows(400, train) is None) == (kind == "repeated")

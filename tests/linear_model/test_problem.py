@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from skreg.linear_model import _problem
-from skreg.linear_model._problem import QuadraticProblem, _gram_factor
+from skreg.linear_model._problem import QuadraticProblem, _gram_factor, weighted_gram
 from skreg.reference import enet_duality_gap, enet_objective
 
 
@@ -42,7 +42,7 @@ def test_gram_factor_reproduces_the_datafit(sparse, weights, fit_intercept, rank
     mu = X.T @ d / S if fit_intercept else np.zeros(p)
     z = y - (d @ y / S if fit_intercept else 0.0)
     X0 = X.copy()
-    R, zc = _gram_factor(Xin, d, S, mu, S, z)
+    R, zc = _gram_factor(*weighted_gram(Xin, d, S, mu, S, z))
     np.testing.assert_array_equal(X, X0)
     Xc = X - mu
     G = Xc.T @ (Xc * (d / S)[:, None])
@@ -199,3 +199,50 @@ def test_solves_at_alpha_max_are_exactly_zero():
     # just below alpha_max, the solver runs on the original levels
     res = problem.solve(0.9 * amax, 1.0, v, tol=1e-12, max_iter=10_000)
     assert np.count_nonzero(np.delete(res.coef, 2)) >= 1
+
+
+@pytest.mark.parametrize("weights", ["unit", "random"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_problem_from_moments_is_the_problem_on_X(weights, fit_intercept):
+    """Given the raw sums (as CV folds are), the problem has the same column statistics and
+    solutions as the one prepared from X, and builds X only for a solve that needs it."""
+    X, Xin, y = _data(n=400, p=30, seed=9, rank_deficient=True)
+    y = y + 1e4  # the sums are taken about the weighted mean of y: no cancellation
+    sw = _weights(weights, 400, np.random.default_rng(10))
+    v0 = float(sw @ y / sw.sum())
+    moments = _problem.weighted_moments(Xin, sw, y, v0)
+    calls = []
+
+    def design():
+        calls.append(1)
+        return Xin
+
+    given = QuadraticProblem(design, y, sw, fit_intercept, moments=moments)
+    plain = QuadraticProblem(Xin, y, sw, fit_intercept, compress=True)
+    assert given.compress and given.n_features == 30
+    for name in ("mu", "lips", "normx"):
+        np.testing.assert_allclose(getattr(given, name), getattr(plain, name), rtol=1e-10,
+                                   atol=1e-12)
+    assert given.lips[7] == 0.0 or not fit_intercept  # constant column stays fixed
+    amax = plain.alpha_max()
+    for ratio in (0.5, 0.05, 0.005):
+        a = given.solve(ratio * amax, tol=1e-9)
+        b = plain.solve(ratio * amax, tol=1e-9)
+        assert a.converged and b.converged
+        np.testing.assert_allclose(a.coef, b.coef, rtol=0, atol=1e-6)
+        assert a.intercept == pytest.approx(b.intercept, rel=1e-9)
+    assert not calls  # compressed solves never touch X
+    tight = given.solve(0.05 * amax, tol=1e-12, max_iter=100_000)  # below COMPRESS_MIN_TOL
+    assert calls == [1] and tight.converged
+    np.testing.assert_allclose(tight.coef, plain.solve(0.05 * amax, tol=1e-12).coef,
+                               rtol=0, atol=1e-7)
+
+
+def test_problem_from_moments_with_constant_y():
+    _, Xin, _ = _data(n=200, p=20, seed=11)
+    y = np.full(200, 3.0)
+    sw = np.ones(200)
+    given = QuadraticProblem(lambda: Xin, y, sw, True,
+                             moments=_problem.weighted_moments(Xin, sw, y, 0.0))
+    res = given.solve(1e-3, tol=1e-6)
+    assert np.all(res.coef == 0.0) and res.intercept == pytest.approx(3.0, rel=1e-15)
