@@ -3,7 +3,11 @@ row products and Gram matrices of CSR operators.
 
 Every column function takes the design as ``Xd, data, indices, indptr, is_sparse`` so one
 compiled kernel serves dense and sparse inputs; the branch on ``is_sparse`` is outside the
-inner loops. The CSR functions take ``data, indices, indptr`` (scipy's order).
+inner loops. A dense design has empty ``data, indices, indptr``, or, when its columns end
+early (the upper-triangular factor of a compressed design, whose column ``j`` is zero below
+row ``j``), ``indptr[j + 1]`` = the rows holding column ``j``, from the top, and the loops
+skip the zeros below (:func:`dense_rows`). The CSR functions take ``data, indices, indptr``
+(scipy's order).
 """
 
 import numpy as np
@@ -15,10 +19,16 @@ REDUCE = {"reassoc", "contract"}
 
 
 @njit(cache=True, nogil=True)
+def dense_rows(Xd, indptr, j):
+    """How many leading rows of a dense design hold column ``j``: all of them, or with a
+    non-empty ``indptr`` (column ends, see the module docstring), ``indptr[j + 1]``."""
+    return Xd.shape[0] if indptr.shape[0] == 0 else indptr[j + 1]
+
+
+@njit(cache=True, nogil=True)
 def add_columns(Xd, data, indices, indptr, is_sparse, cols, coefs, out):
     """In-place ``out += sum_k coefs[k] X[:, cols[k]]``, skipping zero coefficients (``out``
     is a work buffer, never a user array)."""
-    n = out.shape[0]
     for k in range(cols.shape[0]):
         a = coefs[k]
         if a == 0.0:
@@ -28,7 +38,7 @@ def add_columns(Xd, data, indices, indptr, is_sparse, cols, coefs, out):
             for t in range(indptr[j], indptr[j + 1]):
                 out[indices[t]] += a * data[t]
         else:
-            for i in range(n):
+            for i in range(dense_rows(Xd, indptr, j)):
                 out[i] += a * Xd[i, j]
 
 
@@ -59,12 +69,14 @@ CSR_PARALLEL_MIN_NNZ = 100_000
 
 @njit(cache=True, nogil=True)
 def pass_work(indptr, is_sparse, n_samples, cols):
-    """Multiply-adds of a pass over ``cols``: stored entries (CSC) or ``n_samples`` each."""
-    if not is_sparse:
+    """Multiply-adds of a pass over ``cols``: stored entries (CSC), ``n_samples`` each (dense)
+    or the rows holding each column (dense with column ends)."""
+    if not is_sparse and indptr.shape[0] == 0:
         return n_samples * cols.shape[0]
     work = 0
     for k in range(cols.shape[0]):
-        work += indptr[cols[k] + 1] - indptr[cols[k]]
+        j = cols[k]
+        work += indptr[j + 1] - (indptr[j] if is_sparse else 0)
     return work
 
 
@@ -114,13 +126,13 @@ def _column_sums_block(Xd, data, indices, indptr, is_sparse, cols, d, v, unit_d,
                         acc += data[t] * d[i] * v[i]
                 acc += acc2
         elif moments:
-            for i in range(Xd.shape[0]):
+            for i in range(dense_rows(Xd, indptr, j)):
                 x = Xd[i, j]
                 dx = x if unit_d else d[i] * x
                 acc += dx
                 acc2 += dx * x
         else:
-            for i in range(Xd.shape[0]):
+            for i in range(dense_rows(Xd, indptr, j)):
                 acc += (Xd[i, j] if unit_d else Xd[i, j] * d[i]) * v[i]
         out[k] = acc
         if moments:

@@ -32,6 +32,7 @@ from numba import njit
 from .._kernels.linalg import (
     REDUCE,
     add_columns,
+    dense_rows,
     matvec,
     pass_work,
     weighted_col_moments,
@@ -224,7 +225,6 @@ def _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd,
     The column loops are written out (as in :func:`xt_dot_weighted`): on short columns a
     call per coordinate costs as much as the coordinate's arithmetic.
     """
-    n = r.shape[0]
     for k in range(ws.shape[0]):
         j = ws[k]
         L = lips[j]
@@ -255,10 +255,10 @@ def _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd,
                     acc += data[t] * d[i] * r[i]
             acc += acc2
         elif unit_d:
-            for i in range(n):
+            for i in range(dense_rows(Xd, indptr, j)):
                 acc += Xd[i, j] * r[i]
         else:
-            for i in range(n):
+            for i in range(dense_rows(Xd, indptr, j)):
                 acc += Xd[i, j] * d[i] * r[i]
         grad = -(acc + s * mu[j] * sd) / S
         old = w[j]
@@ -269,7 +269,7 @@ def _cd_epoch(Xd, data, indices, indptr, is_sparse, ws, d, unit_d, r, s, mu, sd,
                 for t in range(indptr[j], indptr[j + 1]):
                     r[np.uintp(indices[t])] -= delta * data[t]
             else:
-                for i in range(n):
+                for i in range(dense_rows(Xd, indptr, j)):
                     r[i] -= delta * Xd[i, j]
             s += delta * mu[j]
             w[j] = new
@@ -616,6 +616,25 @@ def _support_positions(ws, w):
 
 
 @njit(cache=True, nogil=True)
+def _ahead_work(epoch_work, ws, w, cand, c, l1, positive, n_outer):
+    """Work of an epoch on the working sets ahead, for the switch to a cheaper design: at
+    least ``epoch_work`` (the new working set), and from the third working set on, in
+    proportion to the features that are non-zero or violate their optimality condition
+    (``|c_j| > l1_j``), which later working sets will hold. Not before: near the starting
+    point, a correlated design can have most features violating and a sparse solution
+    (Toeplitz 0.9, 10000 x 500 at 0.01 alpha_max: 443 of 500 after the first working set,
+    41 non-zero at the solution)."""
+    if n_outer < 2 or ws.shape[0] == 0:
+        return epoch_work
+    n_ahead = 0
+    for k in range(cand.shape[0]):
+        j = cand[k]
+        if w[j] != 0.0 or (c[k] if positive else abs(c[k])) > l1[j]:
+            n_ahead += 1
+    return max(epoch_work, epoch_work * n_ahead // ws.shape[0])
+
+
+@njit(cache=True, nogil=True)
 def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd, lips, normx,
                   l1, l2, positive, w, r, s, screened, max_epochs, tol_abs, p0, use_screening,
                   accelerate, max_work):
@@ -631,6 +650,7 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
     """
     n_samples = r.shape[0]
     n_epochs = 0
+    n_outer = 0
     work_done = 0
     converged = False
     r_acc = np.empty_like(r)
@@ -671,8 +691,10 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
         signs = np.zeros(m, dtype=np.int8)
         sol_face = np.empty(m)
         epoch_work = pass_work(indptr, is_sparse, n_samples, ws)
-        if max_work > 0 and work_done + WORK_LOOKAHEAD_EPOCHS * epoch_work >= max_work:
+        if max_work > 0 and work_done + WORK_LOOKAHEAD_EPOCHS * _ahead_work(
+                epoch_work, ws, w, cand, c, l1, positive, n_outer) >= max_work:
             break
+        n_outer += 1
         work_since_newton = 0
         n_hist = 0
         epoch_in = 0

@@ -27,9 +27,10 @@ COMPRESS_MAX_FEATURES = 2000
 COMPRESS_MIN_TOL = 1e-10
 # Single solves on a dense design that could be compressed start on X (a few epochs on a small
 # working set cost less than the Gram matrix) and switch to the compressed design once their
-# epochs have done, or would within WORK_LOOKAHEAD_EPOCHS epochs on a new working set, about
-# the Gram matrix's cost: n p^2 / 2 multiply-adds at BLAS speed, about GRAM_SPEED_RATIO times
-# as many per second as coordinate descent does (measured 12 at 10000 x 500 on 2 cores).
+# epochs have done, or would within WORK_LOOKAHEAD_EPOCHS epochs on the working sets ahead
+# (see _cd._ahead_work), about the Gram matrix's cost: n p^2 / 2 multiply-adds at BLAS speed,
+# about GRAM_SPEED_RATIO times as many per second as coordinate descent does (measured 12 at
+# 10000 x 500 on 2 cores).
 GRAM_SPEED_RATIO = 10
 SWITCH_MIN_ENTRIES = 10 ** 6  # smaller designs: too fast for the switch to be worth its risk
 GRAM_BLOCK_ROWS = 8192
@@ -153,7 +154,7 @@ class QuadraticProblem:
                 G, b = self._centred_moments()
             R, zc = _gram_factor(G, b)
             k, p = R.shape
-            parts = csc_parts(R)
+            parts = _column_end_parts(R)
             lips = np.empty(p)
             normx = np.empty(p)
             with _numba_threads():
@@ -375,6 +376,17 @@ def weighted_gram(X, d, S, mu, sd, z):
         G /= S
     _centre(G, b, mu, sd, S, float(d @ z))
     return G, b
+
+
+def _column_end_parts(R):
+    """:func:`csc_parts` of a dense ``R`` with the column ends the kernels read (see
+    :mod:`skreg._kernels.linalg`): column ``j`` stops at its last non-zero row, so passes
+    over an upper-triangular factor skip its zeros (half the work)."""
+    Xd, data, indices, indptr, is_sparse = csc_parts(R)
+    nonzero = R != 0.0
+    ends = np.where(nonzero.any(axis=0), R.shape[0] - np.argmax(nonzero[::-1], axis=0), 0)
+    indptr = np.concatenate(([0], ends)).astype(indptr.dtype)
+    return Xd, data, indices, indptr, is_sparse
 
 
 def _gram_factor(G, b):

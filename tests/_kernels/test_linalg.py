@@ -16,6 +16,7 @@ from skreg._kernels.linalg import (
     csr_matvec,
     csr_matvec_serial,
     matvec,
+    pass_work,
     weighted_col_moments,
     xt_dot,
     xt_dot_weighted,
@@ -32,14 +33,25 @@ def _dense_matrix(seed=0):
     X[:, list(EMPTY_COLS)] = 0.0  # empty columns (no stored entries in CSC)
     X[:, 0] = 0.0
     X[5, 0] = 3.0  # a column with a single entry
+    rows, cols = np.indices(X.shape)
+    X[rows > cols + 12] = 0.0  # columns that end early (staircase), as in "dense-ends"
     return np.asfortranarray(X)
 
 
 def _parts(X, kind):
     """The kernel's ``(Xd, data, indices, indptr, is_sparse)`` for the requested storage."""
+    empty_i = np.empty(0, dtype=np.int32)
     if kind == "dense":
-        empty_i = np.empty(0, dtype=np.int32)
         return (np.asfortranarray(X), np.empty(0), empty_i, empty_i, False)
+    if kind == "dense-ends":
+        # column ends (indptr[j + 1]): the rows below hold NaN, which no kernel may read
+        nonzero = X != 0.0
+        ends = np.where(nonzero.any(axis=0), X.shape[0] - np.argmax(nonzero[::-1], axis=0), 0)
+        assert 0 < ends.min() < ends.max() < X.shape[0] or not nonzero.any(axis=0).all()
+        Xd = np.asfortranarray(X.copy())
+        for j, end in enumerate(ends):
+            Xd[end:, j] = np.nan
+        return (Xd, np.empty(0), empty_i, np.concatenate(([0], ends)).astype(np.int32), False)
     Xs = sp.csc_matrix(X)
     Xs.eliminate_zeros()
     Xs.sort_indices()
@@ -54,7 +66,7 @@ def _parts(X, kind):
     )
 
 
-KINDS = ["dense", "csc32", "csc64"]
+KINDS = ["dense", "dense-ends", "csc32", "csc64"]
 
 
 def _freeze(parts):
@@ -149,7 +161,22 @@ def test_dense_and_sparse_kernels_agree():
         matvec(*parts, N_SAMPLES, v[:N_FEATURES], mv)
         results[kind] = np.concatenate([out, first, second, mv])
     np.testing.assert_allclose(results["csc32"], results["dense"], rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(results["dense-ends"], results["dense"], rtol=1e-13, atol=1e-14)
     np.testing.assert_array_equal(results["csc32"], results["csc64"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pass_work_counts_the_entries_a_pass_reads(kind):
+    X = _dense_matrix()
+    _, _, _, indptr, is_sparse = _parts(X, kind)
+    cols = np.array([0, 4, 2, 10, 4], dtype=np.int64)
+    if kind == "dense":
+        per_column = np.full(N_FEATURES, N_SAMPLES)
+    elif kind == "dense-ends":  # down to the last non-zero row
+        per_column = np.array([np.flatnonzero(x).max() + 1 if x.any() else 0 for x in X.T])
+    else:
+        per_column = np.count_nonzero(X, axis=0)
+    assert pass_work(indptr, is_sparse, N_SAMPLES, cols) == per_column[cols].sum()
 
 
 def test_inputs_are_not_modified():
@@ -169,7 +196,7 @@ def test_inputs_are_not_modified():
         matvec(*parts, N_SAMPLES, np.ones(N_FEATURES), np.empty(N_SAMPLES))
         for a, b in zip(parts, before):
             if isinstance(a, np.ndarray):
-                np.testing.assert_array_equal(a, b)
+                np.testing.assert_array_equal(a, b)  # NaN (dense-ends) compare equal
         np.testing.assert_array_equal(v, v0)
         np.testing.assert_array_equal(d, d0)
 

@@ -16,6 +16,7 @@ from skreg.linear_model._cd import (
     CANDIDATE_MAX_FRACTION,
     NEWTON_MAX_SUPPORT,
     WORK_LOOKAHEAD_EPOCHS,
+    _ahead_work,
     _face_cg_point,
     _newton_candidates,
     _newton_point,
@@ -608,6 +609,27 @@ def test_max_work_stops_the_solver_early():
                                                   max_work=10 ** 12)
     assert converged and n_big == n_full
     np.testing.assert_array_equal(w_big, w)
+
+
+def test_look_ahead_counts_the_features_still_violating():
+    """The work ahead of a switching solve: the new working set's epoch, and from the third
+    working set on, an epoch over the non-zero and violating features, if more."""
+    p, n = 50, 100
+    cand = np.arange(p, dtype=np.int64)
+    ws = np.arange(10, dtype=np.int64)
+    w = np.zeros(p)
+    w[:4] = 1.0
+    c = np.zeros(p)
+    c[10:30] = 2.0  # violate l1 = 1
+    c[30:35] = -2.0  # violate unless positive
+    c[35:40] = 0.5  # satisfy
+    l1 = np.ones(p)
+    epoch_work = n * ws.size
+    for n_outer in (0, 1):
+        assert _ahead_work(epoch_work, ws, w, cand, c, l1, False, n_outer) == epoch_work
+    assert _ahead_work(epoch_work, ws, w, cand, c, l1, False, 2) == n * (4 + 25)
+    assert _ahead_work(epoch_work, ws, w, cand, c, l1, True, 5) == n * (4 + 20)
+    assert _ahead_work(epoch_work, ws, w, cand, np.zeros(p), l1, False, 2) == epoch_work
 
 
 def test_working_set_size_and_order():

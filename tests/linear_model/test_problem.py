@@ -109,6 +109,26 @@ def test_compressed_solves_match_solves_on_X(sparse, weights, fit_intercept, l1_
         assert a.coef[7] == 0.0 or not rank_deficient or not fit_intercept
 
 
+@pytest.mark.parametrize("rank_deficient", [False, True])
+def test_compressed_design_passes_skip_the_zeros_of_its_factor(rank_deficient):
+    """Column j of the upper-triangular factor ends at row j: the kernels' passes stop
+    there (the design's column ends); an eigenvalue factor (rank-deficient) is dense."""
+    X, Xin, y = _data(rank_deficient=rank_deficient, seed=8)
+    p = X.shape[1]
+    problem = QuadraticProblem(Xin, y, np.ones(X.shape[0]), True, compress=True)
+    Rd, _, _, indptr, is_sparse = problem._compressed_problem()[0]
+    assert not is_sparse and indptr.shape == (p + 1,)
+    if rank_deficient:
+        k = Rd.shape[0]
+        assert k < p
+        constant = problem.lips == 0.0  # the constant column: all zero in R
+        np.testing.assert_array_equal(indptr[1:][~constant], k)
+    else:
+        np.testing.assert_array_equal(indptr[1:], np.arange(1, p + 1))
+    for j in range(p):
+        assert not np.any(Rd[indptr[j + 1]:, j])
+
+
 def test_compression_only_where_it_pays_and_tolerances_allow():
     _, Xin, y = _data(n=50, p=30)
     assert not QuadraticProblem(Xin, y, np.ones(50), True, compress=True).compress  # n < 2 p
