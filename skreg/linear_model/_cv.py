@@ -130,38 +130,70 @@ def _other_rows(n_samples, train):
 
 
 def _shared_moments(X, y, sw, folds):
-    """The whole data's raw sums (:func:`weighted_moments`) when the folds' Gram matrices
-    cost less as differences from them, else None.
+    """The whole data's raw sums (:class:`_FoldSums`) when the folds' Gram matrices cost
+    less as differences from them, else None.
 
     A fold's Gram matrix is the whole data's minus that of the rows outside its training
-    part (or, when those are more, the sum over its training rows): with ``k`` folds of
-    KFold, ``n + k n / k = 2 n`` rows enter Gram matrices instead of ``(k - 1) n``. Only for
-    dense designs whose folds are compressed (see :class:`QuadraticProblem`).
+    part (or, when those are more, the sum over its training rows). When the rows outside
+    the training parts partition the data (KFold and the like), the whole data's sums are
+    the sum of theirs: with ``k`` folds, ``n`` rows enter Gram matrices instead of
+    ``(k - 1) n``; otherwise ``n`` plus the smaller parts. Only for dense designs whose folds
+    are compressed (see :class:`QuadraticProblem`).
     """
     n, p = X.shape
     if sp.issparse(X) or p > COMPRESS_MAX_FEATURES:
         return None
     shared = plain = 0
+    outside = []
     for train, _ in folds:
         if train.size < COMPRESS_MIN_RATIO * p:
             return None
         other = _other_rows(n, train)
+        outside.append(other)
         plain += train.size
         shared += train.size if other is None else min(other.size, train.size)
+    partition = (all(other is not None for other in outside)
+                 and sum(other.size for other in outside) == n
+                 and np.unique(np.concatenate(outside)).size == n)
+    if partition and n < plain:
+        return _FoldSums(X, y, sw, outside)
     if not n + shared < plain:
         return None
-    return weighted_moments(X, sw, y, float(sw @ y) / float(sw.sum()))
+    return _FoldSums(X, y, sw)
 
 
-def _fold_moments(X, y, sw, full, train):
-    """The raw sums of the training rows, from the whole data's ``full`` where that is
-    cheaper (see :func:`_shared_moments`)."""
-    v0 = full[3]
-    other = _other_rows(X.shape[0], train)
-    if other is not None and other.size < train.size:
-        G, c, g, _ = weighted_moments(X, sw, y, v0, other)
-        return full[0] - G, full[1] - c, full[2] - g, v0
-    return weighted_moments(X, sw, y, v0, train)
+class _FoldSums:
+    """Raw sums (:func:`weighted_moments`) of the whole data (``full``) and of the folds'
+    training rows (:meth:`fold`), about the whole data's weighted mean of ``y``.
+
+    With ``blocks`` (row sets that partition the data), the sums over each block are taken
+    once: ``full`` is their sum, and a fold whose other rows are a block gets ``full`` minus
+    that block's sums.
+    """
+
+    def __init__(self, X, y, sw, blocks=None):
+        self._data = (X, y, sw)
+        v0 = float(sw @ y) / float(sw.sum())
+        self._blocks = {}
+        if blocks is None:
+            self.full = weighted_moments(X, sw, y, v0)
+            return
+        sums = [weighted_moments(X, sw, y, v0, rows) for rows in blocks]
+        self.full = tuple(sum(part[i] for part in sums) for i in range(3)) + (v0,)
+        self._blocks = {rows.tobytes(): part for rows, part in zip(blocks, sums)}
+
+    def fold(self, train):
+        """The raw sums of the rows ``train``."""
+        X, y, sw = self._data
+        v0 = self.full[3]
+        other = _other_rows(X.shape[0], train)
+        if other is not None:
+            block = self._blocks.get(other.tobytes())
+            if block is None and other.size < train.size:
+                block = weighted_moments(X, sw, y, v0, other)
+            if block is not None:
+                return tuple(a - b for a, b in zip(self.full[:3], block[:3])) + (v0,)
+        return weighted_moments(X, sw, y, v0, train)
 
 
 def _grid(est, alpha_max):
@@ -282,17 +314,18 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
         ratios = self._l1_ratios()
         sw = check_sample_weight(sample_weight, X.shape[0])
         folds = _folds(self, X, y, sw)
-        full = _shared_moments(X, y, sw, folds)
-        problem = QuadraticProblem(X, y, sw, self.fit_intercept, moments=full)
+        sums = _shared_moments(X, y, sw, folds)
+        problem = QuadraticProblem(X, y, sw, self.fit_intercept,
+                                   moments=None if sums is None else sums.full)
         grids = np.stack([_grid(self, problem.alpha_max(r)) for r in ratios])
 
         def make_solvers(X_train, y_train, sw_train, train):
-            if full is None:
+            if sums is None:
                 fold = QuadraticProblem(X_train(), y_train, sw_train, self.fit_intercept,
                                         compress=True)
             else:
                 fold = QuadraticProblem(X_train, y_train, sw_train, self.fit_intercept,
-                                        moments=_fold_moments(X, y, sw, full, train))
+                                        moments=sums.fold(train))
             return [enet_solver(fold, l1_ratio=r, positive=self.positive,
                                 max_iter=self.max_iter, tol=self.tol) for r in ratios]
 

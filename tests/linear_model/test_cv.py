@@ -220,6 +220,34 @@ def test_gram_matrices_shared_only_where_they_pay():
     assert _cv._shared_moments(Xw, yw, np.ones(100), list(KFold(5).split(Xw))) is None
 
 
+@pytest.mark.parametrize("cv", [KFold(5), KFold(4, shuffle=True, random_state=0)])
+def test_held_out_sums_of_a_partition_are_taken_once(cv, monkeypatch):
+    """When the held-out rows partition the data, each block's sums are taken once (n rows
+    in all), the whole data's are their sum, and each fold's are the whole minus its block:
+    the sums over its training rows, to rounding."""
+    from skreg.linear_model import _cv
+    from skreg.linear_model._problem import weighted_moments
+
+    X, y = _tall()
+    sw = _sample_weight(400)
+    rows_summed = []
+
+    def counted(X, d, v, v0, rows=None):
+        rows_summed.append(X.shape[0] if rows is None else rows.size)
+        return weighted_moments(X, d, v, v0, rows)
+
+    monkeypatch.setattr(_cv, "weighted_moments", counted)
+    folds = list(cv.split(X))
+    sums = _cv._shared_moments(X, y, sw, folds)
+    v0 = float(sw @ y / sw.sum())
+    for a, b in zip(sums.full[:3], weighted_moments(X, sw, y, v0)[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.abs(b).max())
+    for train, _ in folds:
+        for a, b in zip(sums.fold(train)[:3], weighted_moments(X, sw, y, v0, train)[:3]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * np.abs(b).max())
+    assert sum(rows_summed) == 400 and len(rows_summed) == len(folds)
+
+
 @pytest.mark.parametrize("kind", ["subsample", "repeated"])
 def test_fold_sums_of_any_split(kind):
     """Training rows that are not the complement of the test rows (ShuffleSplit), or that
@@ -235,8 +263,7 @@ def test_fold_sums_of_any_split(kind):
     else:
         train = rng.choice(400, 400, replace=True)
     v0 = float(sw @ y / sw.sum())
-    full = weighted_moments(X, sw, y, v0)
-    got = _cv._fold_moments(X, y, sw, full, train)
+    got = _cv._FoldSums(X, y, sw).fold(train)
     want = weighted_moments(X, sw, y, v0, train)
     for a, b in zip(got[:3], want[:3]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-9 * np.abs(b).max())
