@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 
 from .._config import _numba_threads, _parallel_plan, _single_threaded_blas
+from .._offsets import shift_columns, unshift_intercept
 from .._validation import check_bool, check_sample_weight, check_X_y
 from ..linear_model._base import LinearPredictorMixin
 from ..linear_model._cv import _check_folds
@@ -301,6 +302,7 @@ class CSRegression(_CSRegressionBase):
         tol = _check_tol(self.tol)
         X, y = check_X_y(self, X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
+        X, shift = shift_columns(X, self.fit_intercept)
         gram = _Gram(X, y, sw, self.fit_intercept)
         w0 = None
         previous = getattr(self, "coef_continuous_", None)
@@ -311,6 +313,7 @@ class CSRegression(_CSRegressionBase):
                 w0 = gram.least_squares()
             w, n_iter, conv = gram.minimize(code, alpha, w0, max_iter, tol)
         self._set_fit(gram, code, w, n_iter, conv)
+        self.intercept_ = unshift_intercept(self.intercept_, self.coef_, shift)
         return self
 
 
@@ -422,6 +425,7 @@ class CSRegressionCV(_CSRegressionBase):
         tol = _check_tol(self.tol)
         X, y = check_X_y(self, X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
+        X, shift = shift_columns(X, self.fit_intercept)
         gram = _Gram(X, y, sw, self.fit_intercept)
         if self.alphas is None:
             n_alphas = _check_positive_int(self.n_alphas, "n_alphas")
@@ -453,4 +457,5 @@ class CSRegressionCV(_CSRegressionBase):
                 w, it, conv = gram.minimize(code, float(alpha), w, max_iter, tol)
                 n_iter += it
         self._set_fit(gram, code, w, n_iter, conv)
+        self.intercept_ = unshift_intercept(self.intercept_, self.coef_, shift)
         return self

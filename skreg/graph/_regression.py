@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
 
+from .._offsets import shift_columns, unshift_intercept
 from .._validation import check_bool, check_sample_weight, check_X_y
 from ..linear_model._base import LinearPredictorMixin
 from ._laplacian import data_laplacian, grid_laplacian, incidence_matrix
@@ -321,6 +322,9 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
             del self.preliminary_
         L = self._laplacian(X, y, sample_weight, shape)
         G = incidence_matrix(L) if self.penalty == "tv" else L
+        # the graph comes from X as given (a preliminary fit may have no intercept); the
+        # penalized fit runs on shifted columns when they are far from zero
+        X, shift = shift_columns(X, self.fit_intercept)
         design = _Design(X, y, sw, self.fit_intercept)
         penalty = _Penalty(G)
         system = _NormalSystem(design, penalty, solver)
@@ -364,7 +368,7 @@ class GraphLaplacianRegression(RegressorMixin, LinearPredictorMixin, BaseEstimat
                 stacklevel=2,
             )
         self.coef_ = coef
-        self.intercept_ = design.intercept(coef)
+        self.intercept_ = unshift_intercept(design.intercept(coef), coef, shift)
         self.alpha_ = alpha
         self.laplacian_ = L
         self.residual_norm_ = residual

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from .._offsets import shift_columns, unshift_intercept
 from .._validation import check_feature_weights, check_sample_weight, check_X_y
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
 from ._problem import QuadraticProblem
@@ -113,6 +114,7 @@ class ElasticNet(RegressorMixin, PenalizedLinearModel):
         l1_ratio, weights = self._penalty(X.shape[1])
         sw = check_sample_weight(sample_weight, X.shape[0])
         alpha = float(self.alpha)
+        X, shift = shift_columns(X, self.fit_intercept)
         if self.solver == "cvxpy":
             from ..reference import enet, enet_duality_gap
 
@@ -126,6 +128,7 @@ class ElasticNet(RegressorMixin, PenalizedLinearModel):
                 X, y, self.coef_, self.intercept_, alpha=alpha, l1_ratio=l1_ratio,
                 sample_weight=sw, weights=weights, positive=self.positive,
                 fit_intercept=self.fit_intercept))
+            self.intercept_ = unshift_intercept(self.intercept_, self.coef_, shift)
             return self
         problem = QuadraticProblem(X, y, sw, self.fit_intercept)
         res = problem.solve(alpha, l1_ratio, weights, self.positive,
@@ -134,7 +137,7 @@ class ElasticNet(RegressorMixin, PenalizedLinearModel):
         if not res.converged:
             warn_not_converged(res.dual_gap, self.tol * problem.null_objective, res.n_iter)
         self.coef_ = res.coef
-        self.intercept_ = res.intercept
+        self.intercept_ = unshift_intercept(res.intercept, res.coef, shift)
         self.n_iter_ = max(res.n_iter, 1)
         self.dual_gap_ = res.dual_gap
         return self

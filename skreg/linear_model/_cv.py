@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._config import _numba_threads, _parallel_plan, _single_threaded_blas
+from .._offsets import shift_columns, unshift_intercept
 from .._validation import check_sample_weight, check_X_y
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
 from ._path import (
@@ -313,6 +314,7 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
         check_common_params(self, alpha=False, l1_ratio=False)  # l1_ratio may be a list
         ratios = self._l1_ratios()
         sw = check_sample_weight(sample_weight, X.shape[0])
+        X, shift = shift_columns(X, self.fit_intercept)
         folds = _folds(self, X, y, sw)
         sums = _shared_moments(X, y, sw, folds)
         problem = QuadraticProblem(X, y, sw, self.fit_intercept,
@@ -342,7 +344,7 @@ class ElasticNetCV(RegressorMixin, PenalizedLinearModel):
         self.alphas_ = grids[0] if single else grids
         self.mse_path_ = mse[0] if single else mse
         self.coef_ = res.coef
-        self.intercept_ = res.intercept
+        self.intercept_ = unshift_intercept(res.intercept, res.coef, shift)
         self.dual_gap_ = res.dual_gap
         self.n_iter_ = max(res.n_iter, 1)
         return self
@@ -480,6 +482,7 @@ class _RobustCV(RegressorMixin, PenalizedLinearModel):
         X, y = check_X_y(self, X, y)
         check_common_params(self, alpha=False, l1_ratio=False)
         sw = check_sample_weight(sample_weight, X.shape[0])
+        X, shift = shift_columns(X, self.fit_intercept)
         problem = self._problem(X, y, sw)
         grids = _grid(self, self._alpha_max(problem))[None, :]
 
@@ -496,7 +499,7 @@ class _RobustCV(RegressorMixin, PenalizedLinearModel):
         self.alphas_ = grids[0]
         setattr(self, self._path_attr, losses)
         self.coef_ = res.coef
-        self.intercept_ = res.intercept
+        self.intercept_ = unshift_intercept(res.intercept, res.coef, shift)
         self.dual_gap_ = res.dual_gap
         self.n_iter_ = max(res.n_iter, 1)
         self._set_extra(res)

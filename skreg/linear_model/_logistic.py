@@ -6,6 +6,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from .._config import _numba_threads
+from .._offsets import shift_columns, unshift_intercept
 from .._validation import check_sample_weight, check_X_y, csc_parts
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
 from ._cd import logistic_prox_newton
@@ -134,6 +135,7 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
         y_pm = np.where(y_idx == 1, 1.0, -1.0)
         sw = check_sample_weight(sample_weight, X.shape[0])
         alpha, l1_ratio = float(self.alpha), float(self.l1_ratio)
+        X, shift = shift_columns(X, self.fit_intercept)
         if self.solver == "cvxpy":
             from ..reference import logistic_duality_gap, sparse_logistic
 
@@ -145,6 +147,7 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
             self.dual_gap_ = float(logistic_duality_gap(
                 X, y_pm, self.coef_, self.intercept_, alpha=alpha, l1_ratio=l1_ratio,
                 sample_weight=sw, positive=self.positive, fit_intercept=self.fit_intercept))
+            self.intercept_ = unshift_intercept(self.intercept_, self.coef_, shift)
             return self
         n_features = X.shape[1]
         null_obj, b0 = logistic_null_objective(y_pm, sw, self.fit_intercept)
@@ -152,9 +155,11 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
         if w is None:
             w, b = np.zeros(n_features), b0
         else:
-            b = float(self.intercept_) if self.fit_intercept else 0.0
             if self.positive:
                 np.maximum(w, 0.0, out=w)
+            # the previous intercept, on the shifted columns
+            b = (float(self.intercept_) + (0.0 if shift is None else float(shift @ w))
+                 if self.fit_intercept else 0.0)
         l1 = np.full(n_features, alpha * l1_ratio)
         l2 = np.full(n_features, alpha * (1.0 - l1_ratio))
         tol_abs = self.tol * null_obj
@@ -166,7 +171,7 @@ class SparseLogisticRegression(ClassifierMixin, PenalizedLinearModel):
         if not converged:
             warn_not_converged(gap, tol_abs, n_newton)
         self.coef_ = w
-        self.intercept_ = float(b) if self.fit_intercept else 0.0
+        self.intercept_ = unshift_intercept(float(b), w, shift) if self.fit_intercept else 0.0
         self.n_iter_ = max(int(n_newton), 1)
         self.dual_gap_ = float(max(gap, 0.0))
         return self

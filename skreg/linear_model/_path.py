@@ -16,7 +16,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
 
 from .._config import _numba_threads, _parallel_plan
-from .._validation import check_feature_weights, check_sample_weight, check_X_y_arrays
+from .._offsets import shift_columns, unshift_intercept
+from .._validation import (
+    check_bool,
+    check_feature_weights,
+    check_sample_weight,
+    check_X_y_arrays,
+)
 from ._problem import QuadraticProblem, SolveResult
 from ._quantile import QuantileProblem
 from ._sqrt import solve_sqrt_lasso, sqrt_alpha_max
@@ -174,8 +180,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         Only when ``return_intercept``.
     """
     check_scalar(l1_ratio, "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
-    X, y, sw, v, coef_init = _path_inputs(X, y, sample_weight, weights, coef_init, max_iter,
-                                          tol)
+    X, y, sw, v, coef_init, shift = _path_inputs(X, y, sample_weight, weights, coef_init,
+                                                 max_iter, tol, fit_intercept)
     problem = QuadraticProblem(X, y, sw, fit_intercept, compress=True)
     if alphas is None:
         alphas = alpha_grid(problem.alpha_max(l1_ratio, v), eps, n_alphas)
@@ -183,14 +189,14 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         alphas = check_alphas(alphas)
     solve_one = enet_solver(problem, l1_ratio=float(l1_ratio), weights=v,
                             positive=bool(positive), max_iter=max_iter, tol=tol)
-    coefs, intercepts, gaps, n_iters, n_failed = solve_path(
-        solve_one, X.shape[1], alphas, coef_init=coef_init, n_jobs=n_jobs)
-    return _path_output(alphas, coefs, intercepts, gaps, n_iters, n_failed, return_n_iter,
-                        return_intercept)
+    return _path_output(alphas, *solve_path(solve_one, X.shape[1], alphas,
+                                            coef_init=coef_init, n_jobs=n_jobs),
+                        return_n_iter, return_intercept, shift)
 
 
-def _path_inputs(X, y, sample_weight, weights, coef_init, max_iter, tol):
-    """Validated ``(X, y, sample_weight, weights or None, coef_init or None)`` of a path."""
+def _path_inputs(X, y, sample_weight, weights, coef_init, max_iter, tol, fit_intercept):
+    """Validated ``(X, y, sample_weight, weights or None, coef_init or None, shift)`` of a
+    path; X with its far columns shifted (:func:`skreg._offsets.shift_columns`)."""
     X, y = check_X_y_arrays(X, y)
     check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
     check_scalar(tol, "tol", numbers.Real, min_val=0.0)
@@ -202,11 +208,12 @@ def _path_inputs(X, y, sample_weight, weights, coef_init, max_iter, tol):
             raise ValueError(
                 f"coef_init has {coef_init.shape[0]} entries, X has {X.shape[1]} features."
             )
-    return X, y, sw, v, coef_init
+    X, shift = shift_columns(X, check_bool(fit_intercept, "fit_intercept"))
+    return X, y, sw, v, coef_init, shift
 
 
 def _path_output(alphas, coefs, intercepts, gaps, n_iters, n_failed, return_n_iter,
-                 return_intercept):
+                 return_intercept, shift):
     if n_failed:
         warnings.warn(
             f"{n_failed} of {alphas.shape[0]} path fits did not reach the duality-gap "
@@ -218,7 +225,7 @@ def _path_output(alphas, coefs, intercepts, gaps, n_iters, n_failed, return_n_it
     if return_n_iter:
         out.append(n_iters)
     if return_intercept:
-        out.append(intercepts)
+        out.append(unshift_intercept(intercepts, coefs.T, shift))
     return tuple(out)
 
 
@@ -329,8 +336,8 @@ def sqrt_lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=
                     sample_weight=None, weights=None, positive=False, max_iter=1000,
                     tol=1e-4, coef_init=None, return_n_iter=False, return_intercept=False,
                     n_jobs=None):
-    X, y, sw, v, coef_init = _path_inputs(X, y, sample_weight, weights, coef_init, max_iter,
-                                          tol)
+    X, y, sw, v, coef_init, shift = _path_inputs(X, y, sample_weight, weights, coef_init,
+                                                 max_iter, tol, fit_intercept)
     problem = QuadraticProblem(X, y, sw, fit_intercept)
     if alphas is None:
         alphas = alpha_grid(sqrt_alpha_max(problem, v), eps, n_alphas)
@@ -340,7 +347,7 @@ def sqrt_lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=
                             max_iter=max_iter, tol=tol)
     return _path_output(alphas, *solve_path(solve_one, X.shape[1], alphas,
                                             coef_init=coef_init, n_jobs=n_jobs),
-                        return_n_iter, return_intercept)
+                        return_n_iter, return_intercept, shift)
 
 
 sqrt_lasso_path.__doc__ = """Square-root Lasso regularization path with warm starts.
@@ -357,8 +364,8 @@ def lad_lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=T
                    sample_weight=None, weights=None, positive=False, max_iter=1000,
                    tol=1e-4, coef_init=None, return_n_iter=False, return_intercept=False,
                    n_jobs=None):
-    X, y, sw, v, coef_init = _path_inputs(X, y, sample_weight, weights, coef_init, max_iter,
-                                          tol)
+    X, y, sw, v, coef_init, shift = _path_inputs(X, y, sample_weight, weights, coef_init,
+                                                 max_iter, tol, fit_intercept)
     problem = QuantileProblem(X, y, sw, fit_intercept, 0.5)
     if alphas is None:
         alphas = alpha_grid(2.0 * problem.alpha_max(v), eps, n_alphas)
@@ -368,7 +375,7 @@ def lad_lasso_path(X, y, *, eps=1e-3, n_alphas=100, alphas=None, fit_intercept=T
                            tol=tol)
     return _path_output(alphas, *solve_path(solve_one, X.shape[1], alphas,
                                             coef_init=coef_init, n_jobs=n_jobs),
-                        return_n_iter, return_intercept)
+                        return_n_iter, return_intercept, shift)
 
 
 lad_lasso_path.__doc__ = """LAD-Lasso regularization path, warm-started working sets.

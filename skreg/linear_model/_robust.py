@@ -7,6 +7,7 @@ from scipy.special import ndtri
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_scalar
 
+from .._offsets import shift_columns, unshift_intercept
 from .._validation import check_feature_weights, check_sample_weight, check_X_y, csc_parts
 from ._base import PenalizedLinearModel, check_common_params, warn_not_converged
 from ._problem import QuadraticProblem, x_dot
@@ -108,6 +109,7 @@ class _RobustLinearModel(RegressorMixin, PenalizedLinearModel):
         alpha = self._alpha_value(*X.shape)
         weights = check_feature_weights(self.weights, X.shape[1])
         sw = check_sample_weight(sample_weight, X.shape[0])
+        X, shift = shift_columns(X, self.fit_intercept)
         res = None
         if self.solver == "cvxpy":
             coef, intercept, gap = self._fit_reference(X, y, alpha, sw, weights)
@@ -125,6 +127,7 @@ class _RobustLinearModel(RegressorMixin, PenalizedLinearModel):
             self.dual_gap_ = res.dual_gap
         self.alpha_ = alpha
         self._set_extra(X, y, sw, res)
+        self.intercept_ = unshift_intercept(self.intercept_, self.coef_, shift)
         return self
 
     def _set_extra(self, X, y, sw, res):

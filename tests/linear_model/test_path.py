@@ -12,7 +12,15 @@ import scipy.sparse as sp
 import sklearn.linear_model as sklm
 from sklearn.exceptions import ConvergenceWarning
 
-from skreg import ElasticNet, Lasso, WeightedLasso, enet_path, lasso_path
+from skreg import (
+    ElasticNet,
+    Lasso,
+    WeightedLasso,
+    enet_path,
+    lad_lasso_path,
+    lasso_path,
+    sqrt_lasso_path,
+)
 from skreg.reference import enet_duality_gap, enet_null_objective, enet_objective
 
 
@@ -158,6 +166,22 @@ def test_fit_intercept_path_matches_estimator(fmt, weighted):
         assert abs(p_path - p_est) <= 1e-12 * max(1.0, p_est)
         np.testing.assert_allclose(coefs[:, k], est.coef_, rtol=0, atol=1e-6)
         assert intercepts[k] == pytest.approx(est.intercept_, abs=1e-6)
+
+
+@pytest.mark.parametrize("path", [enet_path, sqrt_lasso_path, lad_lasso_path])
+def test_path_intercepts_on_far_columns(path):
+    """Columns far from zero (1e7 standard deviations) are fitted on shifted copies: the
+    coefficients do not move and the intercepts returned are those of the columns given."""
+    X, y = _n_gt_p()
+    offsets = 1e7 * np.linspace(-1.0, 2.0, X.shape[1])
+    kw = dict(fit_intercept=True, tol=1e-10, return_intercept=True)
+    alphas, coefs, _, intercepts = _no_warning_path(path, X, y, n_alphas=5, eps=0.05, **kw)
+    _, coefs_far, _, intercepts_far = _no_warning_path(path, X + offsets, y, alphas=alphas,
+                                                       **kw)
+    assert np.count_nonzero(coefs[:, -1]) >= 2
+    np.testing.assert_allclose(coefs_far, coefs, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose((X + offsets) @ coefs_far + intercepts_far,
+                               X @ coefs + intercepts, rtol=0, atol=1e-6)
 
 
 def test_weights_and_positive_path_match_estimators():
