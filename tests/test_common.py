@@ -777,6 +777,26 @@ def test_column_offsets_do_not_change_the_fit(name, offset):
         assert _fitted(got).alpha_ == pytest.approx(_fitted(ref).alpha_, rel=1e-9)
 
 
+@pytest.mark.parametrize("offset, rtol", [(1e9, 1e-6), (1e12, 1e-3)])
+@pytest.mark.parametrize("name", [p for p in _estimator_params() if _fits_intercept(p.values[0])
+                                  and not is_classifier(ESTIMATORS[p.values[0]]())])
+def test_target_offset_changes_only_the_intercept(name, offset, rtol):
+    """With an intercept, ``y + c`` gives the same coefficients; y itself then carries
+    ``c eps`` of rounding (1e-4 at 1e12), hence the looser tolerance there. The LAD models
+    lost 1e-4 of accuracy at 1e8 and CSRegression returned 0 at 1e12 before y was centred
+    (on its quantile, its mean) ahead of their solvers."""
+    est = _set_model_params(clone(_meaningful(name)), fit_intercept=True)
+    if _model_params(est).get("tol") is not None:
+        _set_model_params(est, tol=min(_model_params(est)["tol"], 1e-10))
+    X, y = _make_data(est, n_samples=40, n_features=6)
+    ref = _fit_quiet(clone(est), X, y)
+    got = _fit_quiet(clone(est), X, y + offset)
+    assert np.count_nonzero(_fitted(ref).coef_) > 0
+    np.testing.assert_allclose(_fitted(got).coef_, _fitted(ref).coef_, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(_output(got, X) - offset, _output(ref, X), rtol=0,
+                               atol=rtol * np.abs(y).max())
+
+
 # --------------------------------------------------------------------------------------------
 # unpenalized features (alpha=0, zero penalty weights): compared with the cvxpy reference
 

@@ -69,23 +69,28 @@ def _check_alpha(alpha):
 
 
 class _Gram:
-    """Weighted (centred) second moments: ``H = X^T S X / sum s``, ``c = X^T S y / sum s``."""
+    """Weighted (centred) second moments: ``H = X~^T S X~ / sum s``, ``c = X~^T S y~ / sum s``
+    (``X~``, ``y~`` centred by their weighted means when fitting an intercept)."""
 
     def __init__(self, X, y, sw, fit_intercept):
         sw_sum = sw.sum()
         if fit_intercept:
             self.x_mean = np.asarray(X.T @ sw).ravel() / sw_sum
-            self.y_mean = float(sw @ y / sw_sum)
+            # a constant y is centred exactly (its rounded mean would leave ~1e-16 |y|)
+            self.y_mean = float(y[0]) if np.all(y == y[0]) else float(sw @ y / sw_sum)
         else:
             self.x_mean = np.zeros(X.shape[1])
             self.y_mean = 0.0
         Xs = X.multiply(sw[:, None]).tocsc() if sp.issparse(X) else X * sw[:, None]
         H = np.asarray((X.T @ Xs).todense() if sp.issparse(X) else X.T @ Xs) / sw_sum
-        c = np.asarray(Xs.T @ y).ravel() / sw_sum
+        # y centred first, so that c is free of y's level (from y + 1e12 on, c fell below
+        # the floor and w was 0); the mean's rounding leaves a sum(s y~) of rounding size
+        yc = y - self.y_mean
+        c = np.asarray(Xs.T @ yc).ravel() / sw_sum - self.x_mean * float(sw @ yc / sw_sum)
         self.H = np.ascontiguousarray(H - np.outer(self.x_mean, self.x_mean))
-        self.c = np.ascontiguousarray(c - self.x_mean * self.y_mean)
-        # below this, c is rounding noise of the centring (y constant, or orthogonal to X)
-        y_scale = np.sqrt(sw @ (y * y) / sw_sum)
+        self.c = np.ascontiguousarray(c)
+        # below this, c is rounding noise (y constant, or orthogonal to X)
+        y_scale = np.sqrt(sw @ (yc * yc) / sw_sum)
         self.c_floor = 1e-12 * np.sqrt(max(np.trace(self.H), 0.0)) * y_scale
 
     def least_squares(self):

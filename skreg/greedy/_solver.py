@@ -348,9 +348,15 @@ class GreedyProblem:
         zero = norms <= 1e-10 * np.maximum(raw, np.finfo(float).tiny)
         self.norms = np.where(zero, 1.0, norms)
         self.inv = np.where(zero, 0.0, 1.0 / self.norms)
+        self.y_level = 0.0
         if self.loss == LAD:
             self.root = np.ones(X.shape[0])
-            self.y = np.asarray(y, dtype=np.float64).copy()  # intercept fitted in the refit
+            # the intercept is fitted in the refits, whose linear programs are taken about
+            # y's weighted median (invariant to it; their tolerance scales with |y|)
+            y = np.asarray(y, dtype=np.float64)
+            if fit_intercept:
+                self.y_level = weighted_quantile(y, sw, 0.5)
+            self.y = y - self.y_level
         else:
             self.root = np.sqrt(sw)
             self.y = self.root * (np.asarray(y, dtype=np.float64) - self.y_mean)
@@ -361,12 +367,10 @@ class GreedyProblem:
         """Intercept of the model without features (in the scale of ``y``)."""
         if not self.fit_intercept:
             return 0.0
-        return weighted_quantile(self.y, self.sw, 0.5) if self.loss == LAD else self.y_mean
+        return self.y_level if self.loss == LAD else self.y_mean
 
     def null_residual(self):
         """Residual of the model without features (in the iteration's scale)."""
-        if self.loss == LAD and self.fit_intercept:
-            return self.y - self.null_intercept
         return self.y
 
     def alpha_max(self, weights, penalty):
@@ -439,7 +443,7 @@ class GreedyProblem:
         if self.loss == LAD:
             n_iter, k, stop, dep, support, path_z, path_b, path_loss = lad_omp(
                 self.X, self.x_mean, self.inv, self.y, self.sw, ell, pen, self.fit_intercept,
-                self.null_intercept, max_iter, max_nnz, tol_fit, strict, thr)
+                0.0, max_iter, max_nnz, tol_fit, strict, thr)
         else:
             support = np.zeros(max_nnz, dtype=np.int64)
             path_z = np.zeros((max_nnz, max_iter))
@@ -462,7 +466,7 @@ class GreedyProblem:
         if path_b is None:  # least squares on centred data: the intercept follows the means
             intercept_path = self.y_mean - self.x_mean @ coef_path
         else:
-            intercept_path = path_b[:n_iter] - self.x_mean @ coef_path
+            intercept_path = self.y_level + path_b[:n_iter] - self.x_mean @ coef_path
         if n_iter:
             coef = coef_path[:, -1].copy()
             intercept = float(intercept_path[-1])

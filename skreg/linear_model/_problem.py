@@ -126,6 +126,12 @@ class QuadraticProblem:
             self.normx[:] = np.sqrt(nrm2)
         self.y_offset = float(self.d @ y / self.sd) if self.fit_intercept else 0.0
         self.z = np.ascontiguousarray(y - self.y_offset, dtype=np.float64)
+        if self.fit_intercept:
+            # a second pass: the mean's rounding (an ulp of y's level: 1e-7 at 1e9) leaves z
+            # a mean that implicit centering takes for 0, and the gap would stall at its size
+            shift = float(self.d @ self.z / self.sd)
+            self.z -= shift
+            self.y_offset += shift
         if self.fit_intercept and np.max(np.abs(self.z), initial=0.0) <= 8 * np.finfo(
                 np.float64).eps * np.max(np.abs(y), initial=0.0):
             # y is constant up to rounding: centering leaves only noise, which a path or a

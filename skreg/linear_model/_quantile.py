@@ -84,9 +84,15 @@ class QuantileProblem:
         self.n_samples, self.n_features = X.shape
         self.fit_intercept = bool(fit_intercept)
         self.tau = float(quantile)
-        self.y = np.ascontiguousarray(y, dtype=np.float64)
         self.sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
         self.S = float(self.sw.sum())
+        # with an intercept, y is taken about the null model's intercept (its weighted
+        # quantile): the programs are invariant to the shift, and their dual values and
+        # tolerances then scale with the residuals, not with y's level (y + 1e8 lost 1e-4 of
+        # the coefficients' accuracy); solutions add it back to their intercept
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        self.y_shift = weighted_quantile(y, self.sw, self.tau) if self.fit_intercept else 0.0
+        self.y = y - self.y_shift
         # zero-weight samples do not enter the program (their box would be a point)
         self.rows = np.flatnonzero(self.sw > 0).astype(np.int64)
         self.row_pos = np.full(self.n_samples, -1, dtype=np.int64)
@@ -110,7 +116,8 @@ class QuantileProblem:
         else:
             self.informative = self.col_l1 > 0
         self.bound = np.maximum(self.a, self.c).max()
-        # the model without features: b at the weighted quantile (or 0), its dual point
+        # the model without features: b at the weighted quantile (0 about y_shift), its dual
+        # point
         self.b0 = weighted_quantile(self.y, self.sw, self.tau) if self.fit_intercept else 0.0
         self.null_objective = pinball_mean(self.y - self.b0, self.sw, self.S, self.tau)
         self.theta0 = self._null_dual()
@@ -326,5 +333,6 @@ class QuantileProblem:
                 regular_ws, in_ws = in_ws, usable.copy()
         if best is not None:
             gap, w, b, theta = best
-        res = SolveResult(w, float(b), int(n_iter), float(max(gap, 0.0)), bool(converged))
+        res = SolveResult(w, float(b) + self.y_shift, int(n_iter), float(max(gap, 0.0)),
+                          bool(converged))
         return (res, theta) if return_theta else res
