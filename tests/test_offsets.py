@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skreg._offsets import OFFSET_RATIO, SAMPLE_ROWS, shift_columns, unshift_intercept
+from skreg._offsets import (
+    OFFSET_RATIO,
+    SAMPLE_ROWS,
+    shift_columns,
+    subtract_shift,
+    unshift_intercept,
+)
 
 
 def _design(n=200, p=6, seed=0):
@@ -38,15 +44,48 @@ def test_far_columns_are_shifted_in_a_copy(offset):
     assert abs(X_fit[:, 1].mean()) < OFFSET_RATIO * X_fit[:, 1].std()
 
 
-def test_no_shift_without_intercept_or_for_sparse_X():
+def test_no_shift_without_intercept():
     X = _design()
     X[:, 0] += 1e8
     X = np.asfortranarray(X)
-    X_fit, shift = shift_columns(X, False)
-    assert X_fit is X and shift is None
+    for data in (X, sp.csc_matrix(X)):
+        X_fit, shift = shift_columns(data, False)
+        assert X_fit is data and shift is None
+
+
+def test_sparse_far_columns_are_stored_full_and_shifted():
+    rng = np.random.default_rng(2)
+    n = 400
+    X = np.zeros((n, 5))
+    X[:, 0] = 1e6 + rng.standard_normal(n)  # full and far
+    X[:, 1] = 1e6 + rng.standard_normal(n)
+    X[rng.choice(n, 2, replace=False), 1] = 0.0  # far with 0.5 % zeros: std ~ 7e4 < 1e5
+    X[rng.random(n) < 0.3, 2] = 1e6  # large values, but 70 % zeros: not far
+    X[:, 3] = rng.standard_normal(n)  # full, centred
     Xs = sp.csc_matrix(X)
-    Xs_fit, shift = shift_columns(Xs, True)
-    assert Xs_fit is Xs and shift is None
+    X_fit, shift = shift_columns(Xs, True)
+    assert X_fit.format == "csc" and X_fit.has_canonical_format
+    np.testing.assert_array_equal(np.flatnonzero(shift), [0, 1])
+    np.testing.assert_allclose(shift[:2], X[:, :2].mean(axis=0), rtol=1e-15)
+    np.testing.assert_array_equal(X_fit.toarray(), X - shift)
+    np.testing.assert_array_equal(np.diff(X_fit.indptr), [n, n, Xs[:, 2].nnz, n, 0])
+    np.testing.assert_array_equal(Xs.toarray(), X)  # the caller's matrix is untouched
+    # sparse columns with few zeros but near zero: nothing to do, X itself comes back
+    X_fit, shift = shift_columns(sp.csc_matrix(X[:, 2:]), True)
+    assert shift is None
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_subtract_shift_matches_dense_subtraction(sparse):
+    X = _design(n=30, p=4)
+    shift = np.array([0.0, 2.5, 0.0, -1e3])
+    data = sp.csc_matrix(np.where(np.abs(X) < 0.5, 0.0, X)) if sparse else X
+    dense = data.toarray() if sparse else data
+    got = subtract_shift(data, shift)
+    if sparse:
+        assert got.has_canonical_format
+        got = got.toarray()
+    np.testing.assert_array_equal(got, dense - shift)
 
 
 def test_sampled_rows_bound_the_offset_left():

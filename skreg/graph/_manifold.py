@@ -10,6 +10,7 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils import check_consistent_length, check_scalar
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._offsets import shift_columns, unshift_intercept
 from .._validation import _check_not_complex, _check_sparse_format, check_bool, check_X
 from ._laplacian import knn_laplacian
 
@@ -206,15 +207,28 @@ class LaplacianRidge(RegressorMixin, BaseEstimator):
         self._check_params()
         labeled = ~np.isnan(y)
         n, n_l = X.shape[0], int(labeled.sum())
-        L = knn_laplacian(X, self.n_neighbors, weights=self.graph_weights,
+        # columns far from zero shifted (a copy, only if there are any): the neighbours'
+        # distances do not change, but are computed from dot products, which would lose them
+        X_near, shift = shift_columns(X, True)
+        X_near = X_near.tocsr() if sp.issparse(X_near) else X_near
+        L = knn_laplacian(X_near, self.n_neighbors, weights=self.graph_weights,
                           normalized=self.normalized_laplacian)
         gamma_n = self.manifold_alpha / n**2
         self.laplacian_ = L
         self.n_labeled_ = n_l
+        if self._linear and self.fit_intercept and not self.normalized_laplacian:
+            # with L 1 = 0 and an intercept the linear model is invariant to the shift too
+            # (the sparse products centre implicitly); the normalized Laplacian's L 1 != 0
+            # makes the columns' levels part of the model
+            X = X_near
+        else:
+            shift = None
         if self._linear and self.solver == "auto":
             self._fit_linear(X, y, labeled, L, gamma_n)
         else:
             self._fit_kernel(X, y, labeled, L, gamma_n)
+        if shift is not None:
+            self.intercept_ = unshift_intercept(self.intercept_, self.coef_, shift)
         return self
 
     def _fit_linear(self, X, y, labeled, L, gamma_n):

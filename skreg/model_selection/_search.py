@@ -19,7 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .._config import _numba_threads, _parallel_plan, _single_threaded_blas
-from .._offsets import shift_columns
+from .._offsets import shift_columns, subtract_shift
 from .._validation import _check_not_complex, _check_sparse_format, _normalize_csc, check_bool
 from .._validation import check_sample_weight as _check_sw
 from ..linear_model._cv import _check_folds
@@ -436,7 +436,7 @@ def _build(estimator, params, X, y, sample_weight, criterion, cv, noise_level, r
         # far-from-zero columns shifted on both parts alike (invariant with an intercept)
         Xtr, shift = shift_columns(Xtr, bool(final.get_params().get("fit_intercept")))
         if shift is not None:
-            Xva = np.asfortranarray(Xva - shift)
+            Xva = subtract_shift(Xva, shift)
         ytr = _take(y, train_idx) if y_train is None else y_train
         swtr = np.ones(len(train_idx)) if sw is None else sw[train_idx]
         swva = np.ones(len(val_idx)) if sw is None else sw[val_idx]
