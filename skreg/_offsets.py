@@ -54,8 +54,8 @@ def shift_columns(X, fit_intercept):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features) or sparse matrix
-        Validated design (float64; Fortran-ordered if dense, canonical if sparse: CSC, or
-        another format converted to it when shifted).
+        Validated design (float64; dense in any order, Fortran read without a copy; sparse
+        canonical: CSC, or another format converted to it when shifted).
     fit_intercept : bool
         Without an intercept the model is not invariant to shifts: X is returned as is.
 
@@ -69,7 +69,7 @@ def shift_columns(X, fit_intercept):
     """
     if not fit_intercept or X.shape[0] < 2 or X.shape[1] == 0:
         return X, None
-    shift = _sparse_shift(X) if sp.issparse(X) else _dense_shift(np.asfortranarray(X))
+    shift = _sparse_shift(X) if sp.issparse(X) else _dense_shift(X)
     if shift is None:
         return X, None
     return subtract_shift(X, shift), shift
@@ -83,13 +83,15 @@ def _far(mean, var):
 def _dense_shift(X):
     n, p = X.shape
     m = min(n, SAMPLE_ROWS)
+    if not X.flags.f_contiguous:  # a Fortran copy of the sampled rows only
+        X = np.asfortranarray(X[:m])
     # the column-sums kernel over the first m rows of each column (dense column ends)
     ends = np.full(p + 1, m, dtype=np.int32)
     ends[0] = 0
     first, second = np.empty(p), np.empty(p)
     with _numba_threads():
         weighted_col_moments(X, np.empty(0), np.empty(0, dtype=np.int32), ends, False,
-                             np.arange(p), np.ones(n), True, first, second)
+                             np.arange(p), np.ones(X.shape[0]), True, first, second)
     mean = first / m
     far = _far(mean, second / m - mean * mean)
     return np.where(far, mean, 0.0) if np.any(far) else None

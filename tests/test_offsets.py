@@ -26,12 +26,13 @@ def test_centred_or_moderately_offset_columns_are_not_copied():
     assert shift is None
 
 
+@pytest.mark.parametrize("order", ["F", "C"])
 @pytest.mark.parametrize("offset", [1e2, 1e6, -1e9])
-def test_far_columns_are_shifted_in_a_copy(offset):
+def test_far_columns_are_shifted_in_a_copy(offset, order):
     X = _design()
     X[:, 1] += offset
     X[:, 4] = 7.0  # constant: |mean| > ratio * 0
-    X = np.asfortranarray(X)
+    X = np.asarray(X, order=order)
     X_orig = X.copy()
     X_fit, shift = shift_columns(X, True)
     np.testing.assert_array_equal(X, X_orig)  # the caller's array is untouched
