@@ -238,7 +238,7 @@ def test_problem_from_moments_is_the_problem_on_X(weights, fit_intercept):
         return Xin
 
     given = QuadraticProblem(design, y, sw, fit_intercept, moments=moments)
-    plain = QuadraticProblem(Xin, y, sw, fit_intercept, compress=True)
+    plain = QuadraticProblem(Xin, y, sw, fit_intercept)  # statistics from a pass over X
     assert given.compress and given.n_features == 30
     for name in ("mu", "lips", "normx"):
         np.testing.assert_allclose(getattr(given, name), getattr(plain, name), rtol=1e-10,
@@ -256,6 +256,35 @@ def test_problem_from_moments_is_the_problem_on_X(weights, fit_intercept):
     assert calls == [1] and tight.converged
     np.testing.assert_allclose(tight.coef, plain.solve(0.05 * amax, tol=1e-12).coef,
                                rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_compressed_problems_on_dense_X_start_from_the_sums(fit_intercept, monkeypatch):
+    """With ``compress`` (paths, CV folds) a dense tall X gets its sums from BLAS first and
+    its column statistics from them: no numba pass over X runs before the Gram product
+    (its threads would still spin into it). Same statistics and correlations as a pass."""
+    X, Xin, y = _data(n=400, p=30, seed=12, rank_deficient=True)
+    sw = np.random.default_rng(13).uniform(0.5, 2.0, 400)
+    plain = QuadraticProblem(Xin, y, sw, fit_intercept)
+
+    def no_pass(*args):
+        raise AssertionError("a pass over X before the Gram product")
+
+    with monkeypatch.context() as m:
+        m.setattr(_problem, "column_stats", no_pass)
+        m.setattr(_problem, "xt_dot_weighted", no_pass)
+        summed = QuadraticProblem(Xin, y, sw, fit_intercept, compress=True)
+        corr = summed.correlations()
+    assert summed._moments is not None and summed.compress
+    for name in ("mu", "lips", "normx"):
+        np.testing.assert_allclose(getattr(summed, name), getattr(plain, name), rtol=1e-10,
+                                   atol=1e-12)
+    np.testing.assert_allclose(corr, plain.correlations(), rtol=1e-10, atol=1e-12)
+    # sparse or wide designs keep their pass
+    assert QuadraticProblem(sp.csc_matrix(X), y, sw, fit_intercept, compress=True)._moments \
+        is None
+    assert QuadraticProblem(np.asfortranarray(Xin[:40]), y[:40], sw[:40], fit_intercept,
+                            compress=True)._moments is None
 
 
 def test_problem_from_moments_with_constant_y():
