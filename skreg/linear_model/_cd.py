@@ -650,7 +650,7 @@ def enet_ws_solve(Xd, data, indices, indptr, is_sparse, z, d, unit_d, S, mu, sd,
     """
     n_samples = r.shape[0]
     n_epochs = 0
-    n_outer = 0
+    n_outer = np.int64(0)  # not a literal: one compiled _ahead_work
     work_done = 0
     converged = False
     r_acc = np.empty_like(r)
