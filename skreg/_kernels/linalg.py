@@ -296,8 +296,8 @@ def csr_gram(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F):
     order). ``unit_d``: ``d`` is all ones (not read). ``F`` is passed in so that a caller can
     hand over ``np.zeros`` from Python (pages zeroed lazily, on first touch).
     """
-    _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, 0,
-               F.shape[0])
+    _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, np.int64(0),
+               F.shape[0])  # not a literal 0: one compiled _gram_rows for every caller
 
 
 @njit(cache=True, nogil=True)
@@ -307,8 +307,8 @@ def csr_gram_parallel(data, indices, indptr, t_data, t_indices, t_indptr, d, uni
     if csr_gram_work(indptr) >= PARALLEL_MIN_WORK:
         _gram_parallel(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F)
     else:
-        _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F, 0,
-                   F.shape[0])
+        _gram_rows(data, indices, indptr, t_data, t_indices, t_indptr, d, unit_d, F,
+                   np.int64(0), F.shape[0])
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -323,7 +323,7 @@ def _csr_matvec_parallel(data, indices, indptr, x, out):
 @njit(cache=True, nogil=True)
 def csr_matvec_serial(data, indices, indptr, x, out):
     """``out = A @ x`` for CSR ``A`` on the calling thread."""
-    _csr_rows(data, indices, indptr, x, out, 0, indptr.shape[0] - 1)
+    _csr_rows(data, indices, indptr, x, out, np.int64(0), indptr.shape[0] - 1)
 
 
 @njit(cache=True, nogil=True)
@@ -336,4 +336,4 @@ def csr_matvec(data, indices, indptr, x, out):
     if indptr[n_rows] >= CSR_PARALLEL_MIN_NNZ:
         _csr_matvec_parallel(data, indices, indptr, x, out)
     else:
-        _csr_rows(data, indices, indptr, x, out, 0, n_rows)
+        _csr_rows(data, indices, indptr, x, out, np.int64(0), n_rows)

@@ -161,7 +161,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
     have_prev = False
     accelerated = False
     n_stored = 0
-    head = 0
+    head = np.int64(0)  # not a literal: one compiled anderson_store
     f_norm_prev = np.inf
     status = MAX_ITER
     scale = 1.0
@@ -179,7 +179,7 @@ def admm_dense(factor, factor_kind, A_t, g_data, g_indices, g_indptr, gt_data, g
             # safeguard: the accelerated point made things worse; restart from the plain step
             x[:] = fallback
             n_stored = 0
-            head = 0
+            head = np.int64(0)
             have_prev = False
             accelerated = False
             continue

@@ -108,7 +108,7 @@ def lad_decrease(col, r, sw, z, ell, penalty, pts, wts):
     ``pts`` and ``wts`` are scratch buffers of length ``len(r) + 1``.
     """
     m = r.shape[0]
-    n = 0
+    n = np.int64(0)  # not a literal: one compiled weighted_median
     for i in range(m):
         a = col[i]
         if a != 0.0 and sw[i] > 0.0:
@@ -174,7 +174,8 @@ def _lad_column(X, mu, inv, r, sw, z, ell, penalty, out, j):
 @njit(cache=True, nogil=True, parallel=True)
 def _lad_parallel(X, mu, inv, r, sw, z, ell, penalty, out):
     for j in prange(X.shape[1]):
-        _lad_column(X, mu, inv, r, sw, z, ell, penalty, out, j)
+        # an int64 like the serial loop's index (prange's is unsigned): one compiled column
+        _lad_column(X, mu, inv, r, sw, z, ell, penalty, out, np.int64(j))
 
 
 @njit(cache=True, nogil=True)

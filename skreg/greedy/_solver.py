@@ -143,7 +143,7 @@ def ls_omp(X, mu, inv, root, y, ell, loss, penalty, max_iter, max_nnz, tol_fit, 
     Lc = np.zeros((max_nnz, max_nnz))  # Cholesky factor of A_S^T A_S
     rhs = np.zeros(max_nnz)  # A_S^T y
     zs = np.zeros(max_nnz)
-    k = 0
+    k = np.int64(0)  # not a literal: one compiled col_dot
     stop = MAX_ITER
     dep = 0.0
     for it in range(max_iter):

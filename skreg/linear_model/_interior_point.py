@@ -41,6 +41,10 @@ from .._kernels.linalg import REDUCE, SPARSE_PENALTY, csr_gram, csr_matvec_seria
 from .._kernels.select import cho_solve
 
 STEP_FRACTION = 0.99995
+# refinement steps of the normal-equation solves (see _solve_normal): numpy scalars, not int
+# literals, so that each kernel taking them compiles once (a literal 0 and a literal 2 were
+# two specializations of every kernel on the way: 2.8 s of the first LADLasso fit)
+NO_REFINE, REFINE = np.int64(0), np.int64(2)
 AUTO, DENSE, SPARSE = -1, 0, 1
 
 
@@ -166,7 +170,7 @@ def _factorize(op, eta_col, D, work):
 
 
 @njit(cache=True, nogil=True)
-def _solve_normal(F, ridge, L, rhs, n_refine=2):
+def _solve_normal(F, ridge, L, rhs, n_refine):
     """``(F - ridge I)^{-1} rhs`` from the Cholesky factor ``L`` of ``F``, with ``n_refine``
     steps of iterative refinement. The step taken gets two: the ridge would otherwise leave
     the primal equality residual of each step at the ridge's size, and the certificate needs
@@ -287,7 +291,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
     tmp_n = np.empty(N)
     F, L, ridge = _factorize(op, eta_col, D, work)
     _a_dot(op, eta_col, cobj, tmp_k)
-    yv = _solve_normal(F, ridge, L, tmp_k)
+    yv = _solve_normal(F, ridge, L, tmp_k, REFINE)
     _at_dot(op, eta_col, yv, tmp_n)
     rsum = 0.0
     for i in range(N):
@@ -355,7 +359,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
             rho_z[i] = -x[i] * z[i]
             rho_w[i] = -s[i] * w[i]
         _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx_a, dy,
-                   dz_a, dw_a, tmp_k, tmp_n, 0)
+                   dz_a, dw_a, tmp_k, tmp_n, NO_REFINE)
         step_p = min(_max_step(x, dx_a, 1.0), _max_step_neg(s, dx_a, 1.0))
         step_d = min(_max_step(z, dz_a, 1.0), _max_step(w, dw_a, 1.0))
         mu = gap / (2.0 * N)
@@ -369,7 +373,7 @@ def quantile_ipm(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs, mode=AUTO):
             rho_z[i] = sigma * mu - x[i] * z[i] - dx_a[i] * dz_a[i]
             rho_w[i] = sigma * mu - s[i] * w[i] + dx_a[i] * dw_a[i]
         _direction(op, eta_col, F, ridge, L, D, x, s, z, w, rp, rd, rho_z, rho_w, dx, dy, dz,
-                   dw, tmp_k, tmp_n, 2)
+                   dw, tmp_k, tmp_n, REFINE)
         step_p = min(1.0, STEP_FRACTION * min(_max_step(x, dx, np.inf),
                                               _max_step_neg(s, dx, np.inf)))
         step_d = min(1.0, STEP_FRACTION * min(_max_step(z, dz, np.inf),
@@ -440,7 +444,7 @@ def _primal_normal(BEt, bf, has_free, x, z, n, E):
         return M, M, ridge, w, 0.0, False
     s = 1.0
     if has_free:
-        w = _solve_normal(M, ridge, L, bf)
+        w = _solve_normal(M, ridge, L, bf, REFINE)
         s = 0.0
         for i in range(n):
             s += bf[i] * w[i]
@@ -636,7 +640,7 @@ def quantile_ipm_primal(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         for i in range(N):
             rho[i] = -x[i] * z[i]
         _primal_direction(BEt, bf, has_free, M, L, ridge, w, s, x, z, rp, rd, rf, rho, dx_a,
-                          dth, dz_a, n, E, 0)
+                          dth, dz_a, n, E, NO_REFINE)
         step_p = _max_step(x, dx_a, 1.0)
         step_d = _max_step(z, dz_a, 1.0)
         mu = gap / N
@@ -648,7 +652,7 @@ def quantile_ipm_primal(B, y, a, c, eta_col, hi, lo, max_iter, tol_abs):
         for i in range(N):
             rho[i] = sigma * mu - x[i] * z[i] - dx_a[i] * dz_a[i]
         dbeta = _primal_direction(BEt, bf, has_free, M, L, ridge, w, s, x, z, rp, rd, rf,
-                                  rho, dx, dth, dz, n, E, 2)
+                                  rho, dx, dth, dz, n, E, REFINE)
         step_p = min(1.0, STEP_FRACTION * _max_step(x, dx, np.inf))
         step_d = min(1.0, STEP_FRACTION * _max_step(z, dz, np.inf))
         for i in range(N):
